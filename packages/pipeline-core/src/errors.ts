@@ -1,0 +1,16 @@
+/**
+ * Errors a caller is expected to show to a person: one clear sentence, no stack trace needed.
+ * `code` is stable so tools can branch on it.
+ */
+export class PipelineError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "PipelineError";
+    this.code = code;
+  }
+}
+
+export function isPipelineError(e: unknown): e is PipelineError {
+  return e instanceof PipelineError;
+}

@@ -1,0 +1,142 @@
+import { dayParts, type IsoDay, isIsoDay } from "./dates.js";
+import { PipelineError } from "./errors.js";
+import { assertIdentifier } from "./identifiers.js";
+
+/**
+ * The lake layout (DESIGN §3). Keys are relative to the lake root (a local folder or `s3://bucket`):
+ *
+ *   {env}/raw/{dataset}/year=YYYY/month=MM/day=DD/{name}.json
+ *   {env}/processed/{dataset}/year=YYYY/month=MM/day=DD/part-NNNNN.parquet
+ *   {env}/quarantine/{dataset}/year=YYYY/month=MM/day=DD/{name}
+ *
+ * This module is the only place that spells these keys.
+ */
+
+export const ENVIRONMENTS = ["dev", "prod"] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
+
+export const LAYERS = ["raw", "processed", "quarantine"] as const;
+export type Layer = (typeof LAYERS)[number];
+
+export const PARTITION_KEYS = ["year", "month", "day"] as const;
+
+export function isEnvironment(value: unknown): value is Environment {
+  return typeof value === "string" && (ENVIRONMENTS as readonly string[]).includes(value);
+}
+
+export function assertEnvironment(value: unknown): Environment {
+  if (!isEnvironment(value)) {
+    throw new PipelineError(
+      "INVALID_ENVIRONMENT",
+      `Unknown environment ${JSON.stringify(value)}: expected one of ${ENVIRONMENTS.join(", ")}.`,
+    );
+  }
+  return value;
+}
+
+export function assertLayer(value: unknown): Layer {
+  if (typeof value !== "string" || !(LAYERS as readonly string[]).includes(value)) {
+    throw new PipelineError("INVALID_LAYER", `Unknown layer ${JSON.stringify(value)}: expected one of ${LAYERS.join(", ")}.`);
+  }
+  return value as Layer;
+}
+
+/** The Glue/Athena database of an environment: `openaq_dev`, `openaq_prod`. */
+export function databaseName(env: Environment): string {
+  return assertIdentifier("database name", `openaq_${assertEnvironment(env)}`);
+}
+
+/** Where Athena writes query results for an environment: outside every data prefix. */
+export function athenaResultsPrefix(env: Environment): string {
+  return `athena-results/${assertEnvironment(env)}/`;
+}
+
+/** Object file names: no separators, no `..`, nothing hidden. */
+const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
+
+export function assertFileName(value: unknown): string {
+  if (typeof value !== "string" || !FILE_NAME.test(value) || value.includes("..")) {
+    throw new PipelineError(
+      "INVALID_FILE_NAME",
+      `Invalid object name ${JSON.stringify(value)}: use letters, digits, '.', '_' or '-', without '..' or '/'.`,
+    );
+  }
+  return value;
+}
+
+export interface DatasetRef {
+  env: Environment;
+  layer: Layer;
+  dataset: string;
+}
+
+export interface PartitionRef extends DatasetRef {
+  day: IsoDay;
+}
+
+function checkDay(day: unknown): IsoDay {
+  if (!isIsoDay(day)) throw new PipelineError("INVALID_DATE", `Invalid date ${JSON.stringify(day)}: expected YYYY-MM-DD.`);
+  return day;
+}
+
+/** `{env}/{layer}/{dataset}/` */
+export function datasetPrefix(ref: DatasetRef): string {
+  return `${assertEnvironment(ref.env)}/${assertLayer(ref.layer)}/${assertIdentifier("dataset name", ref.dataset)}/`;
+}
+
+/** `{env}/{layer}/{dataset}/year=YYYY/month=MM/day=DD/` */
+export function partitionPrefix(ref: PartitionRef): string {
+  const p = dayParts(checkDay(ref.day));
+  return `${datasetPrefix(ref)}year=${p.year}/month=${p.month}/day=${p.day}/`;
+}
+
+/** A raw object: the exact bytes of one API response. `name` is deterministic and ends in `.json`. */
+export function rawKey(ref: Omit<PartitionRef, "layer">, name: string): string {
+  const file = assertFileName(name);
+  if (!file.endsWith(".json")) {
+    throw new PipelineError("INVALID_FILE_NAME", `Raw object names end in .json, got ${JSON.stringify(name)}.`);
+  }
+  return partitionPrefix({ ...ref, layer: "raw" }) + file;
+}
+
+/** The deterministic name of part `index` of a processed partition: `part-00000.parquet`. */
+export function partFileName(index: number): string {
+  if (!Number.isInteger(index) || index < 0 || index > 99_999) {
+    throw new PipelineError("INVALID_PART", `Part index must be an integer from 0 to 99999, got ${index}.`);
+  }
+  return `part-${String(index).padStart(5, "0")}.parquet`;
+}
+
+export function processedKey(ref: Omit<PartitionRef, "layer">, index: number): string {
+  return partitionPrefix({ ...ref, layer: "processed" }) + partFileName(index);
+}
+
+export function quarantineKey(ref: Omit<PartitionRef, "layer">, name: string): string {
+  return partitionPrefix({ ...ref, layer: "quarantine" }) + assertFileName(name);
+}
+
+export interface ParsedLakeKey extends PartitionRef {
+  file: string;
+}
+
+const KEY = /^([^/]+)\/([^/]+)\/([^/]+)\/year=(\d{4})\/month=(\d{2})\/day=(\d{2})\/([^/]+)$/;
+
+/** Parses a key built by this module back into its parts; anything else is a clear error. */
+export function parseLakeKey(key: string): ParsedLakeKey {
+  const m = KEY.exec(key);
+  if (!m) {
+    throw new PipelineError(
+      "INVALID_LAKE_KEY",
+      `Not a lake key: ${JSON.stringify(key)} (expected {env}/{layer}/{dataset}/year=YYYY/month=MM/day=DD/{file}).`,
+    );
+  }
+  const [, env, layer, dataset, y, mo, d, file] = m as unknown as string[];
+  const parsed: ParsedLakeKey = {
+    env: assertEnvironment(env),
+    layer: assertLayer(layer),
+    dataset: assertIdentifier("dataset name", dataset),
+    day: checkDay(`${y}-${mo}-${d}`),
+    file: assertFileName(file),
+  };
+  return parsed;
+}
