@@ -140,3 +140,7 @@ export function parseLakeKey(key: string): ParsedLakeKey {
   };
   return parsed;
 }
+
+/** The serving views every environment exposes, same names and columns in dev and prod (DESIGN §6). */
+export const SERVING_VIEWS = ["view_latest_aqi", "view_daily_average"] as const;
+export type ServingView = (typeof SERVING_VIEWS)[number];

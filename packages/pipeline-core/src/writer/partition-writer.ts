@@ -1,0 +1,83 @@
+import type { Table } from "apache-arrow";
+import type { IsoDay } from "../dates.js";
+import { PipelineError } from "../errors.js";
+import { type Environment, partFileName, partitionPrefix } from "../layout.js";
+import { encodeParquet } from "../parquet.js";
+import { assertTableMatches, tableFromRows } from "../schema/arrow.js";
+import type { DatasetSchema, RowOf } from "../schema/types.js";
+import type { ObjectStore } from "../stores/object-store.js";
+import { replaceObjects } from "./replace-objects.js";
+
+/** One object per partition unless its Parquet exceeds this many bytes. */
+export const DEFAULT_MAX_PART_BYTES = 128 * 1024 * 1024;
+
+export type WritePartitionOptions<D extends DatasetSchema> = {
+  store: ObjectStore;
+  env: Environment;
+  dataset: D;
+  /** The UTC day of the partition (`year=/month=/day=`). */
+  day: IsoDay;
+  maxPartBytes?: number;
+} & ({ table: Table; rows?: never } | { rows: Iterable<RowOf<D>>; table?: never });
+
+export interface PartitionWriteReport {
+  dataset: string;
+  day: IsoDay;
+  prefix: string;
+  rows: number;
+  keys: string[];
+  bytes: number;
+  /** Objects of an earlier run that this write replaced and removed (stale parts, leftovers of a crash). */
+  deletedKeys: string[];
+}
+
+/**
+ * Replaces one processed partition of one dataset with `table` (or `rows`), idempotently.
+ * Objects are named `part-00000.parquet`, `part-00001.parquet`, …: one per partition unless the
+ * encoded size exceeds `maxPartBytes`. New parts are written before stale ones are deleted (see
+ * `replaceObjects`). The same rows in the same order always give byte-identical objects. A schema
+ * mismatch or an invalid name fails before anything is written. Zero rows write one empty part, so
+ * "this day has no data" is a visible, replaceable state rather than a missing partition.
+ */
+export async function writePartition<D extends DatasetSchema>(
+  options: WritePartitionOptions<D>,
+): Promise<PartitionWriteReport> {
+  const { store, env, dataset, day } = options;
+  const prefix = partitionPrefix({ env, layer: "processed", dataset: dataset.name, day });
+  const table = options.table ?? tableFromRows(dataset, options.rows as Iterable<RowOf<D>>);
+  assertTableMatches(dataset, table);
+  const maxPartBytes = options.maxPartBytes ?? DEFAULT_MAX_PART_BYTES;
+  if (!(maxPartBytes > 0)) throw new PipelineError("INVALID_OPTION", "maxPartBytes must be positive.");
+
+  const parts = encodeParts(table, maxPartBytes);
+  const report = await replaceObjects(
+    store,
+    prefix,
+    parts.map((body, i) => ({ name: partFileName(i), body, options: { contentType: "application/vnd.apache.parquet" } })),
+  );
+  return {
+    dataset: dataset.name,
+    day,
+    prefix,
+    rows: table.numRows,
+    keys: report.written,
+    bytes: report.bytes,
+    deletedKeys: report.deleted,
+  };
+}
+
+/** Encodes the table as one Parquet object, or as N row slices of it when one would exceed the cap. */
+function encodeParts(table: Table, maxPartBytes: number): Uint8Array[] {
+  const whole = encodeParquet(table);
+  if (whole.byteLength <= maxPartBytes || table.numRows <= 1) return [whole];
+  let count = Math.ceil(whole.byteLength / maxPartBytes);
+  for (;;) {
+    const size = Math.ceil(table.numRows / count);
+    const parts: Uint8Array[] = [];
+    for (let start = 0; start < table.numRows; start += size) {
+      parts.push(encodeParquet(table.slice(start, Math.min(start + size, table.numRows))));
+    }
+    if (parts.every((p) => p.byteLength <= maxPartBytes) || size <= 1) return parts;
+    count *= 2;
+  }
+}
