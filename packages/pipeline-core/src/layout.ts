@@ -144,3 +144,14 @@ export function parseLakeKey(key: string): ParsedLakeKey {
 /** The serving views every environment exposes, same names and columns in dev and prod (DESIGN §6). */
 export const SERVING_VIEWS = ["view_latest_aqi", "view_daily_average"] as const;
 export type ServingView = (typeof SERVING_VIEWS)[number];
+
+/**
+ * Pipeline bookkeeping lives beside the data layers, never inside them: `{env}/_state/{kind}/{day}.json`.
+ * Readers of raw/processed never see it, and Athena tables never point at it.
+ */
+export function stateKey(env: Environment, kind: string, day: IsoDay): string {
+  return `${assertEnvironment(env)}/_state/${assertIdentifier("state kind", kind)}/${checkDay(day)}.json`;
+}
+
+/** The local catalog of the embedded default (DuckDB): a file at the lake root, outside every env prefix. */
+export const LOCAL_CATALOG_FILE = "catalog.duckdb";
