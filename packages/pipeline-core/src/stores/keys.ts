@@ -8,13 +8,18 @@ export function assertObjectKey(key: unknown): string {
   const ok =
     typeof key === "string" &&
     key.length > 0 &&
-    key.length <= 1024 &&
+    // S3's limit: 1,024 bytes of UTF-8.
+    Buffer.byteLength(key, "utf8") <= 1024 &&
     !key.startsWith("/") &&
     !key.includes("\\") &&
     // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
     !/[\u0000-\u001f\u007f]/.test(key) &&
     key.split("/").every((s) => s !== "" && s !== "." && s !== "..");
-  if (!ok) throw new PipelineError("INVALID_KEY", `Invalid object key ${JSON.stringify(key)}: keys are relative paths without '..' or empty segments.`);
+  if (!ok)
+    throw new PipelineError(
+      "INVALID_KEY",
+      `Invalid object key ${JSON.stringify(key)}: keys are relative paths without '..' or empty segments.`,
+    );
   return key as string;
 }
 
@@ -28,7 +33,7 @@ export function assertKeyPrefix(prefix: unknown): string {
   const ok =
     typeof prefix === "string" &&
     (prefix === "" ||
-      (prefix.length <= 1024 &&
+      (Buffer.byteLength(prefix, "utf8") <= 1024 &&
         !prefix.startsWith("/") &&
         !prefix.includes("\\") &&
         // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point

@@ -119,6 +119,8 @@ export class LocalFolderStore implements ObjectStore {
   }
 }
 
+/** A key is missing when no file is there: nothing at all, a folder (S3 has none), or a file on the path. */
 function isMissing(e: unknown): boolean {
-  return (e as NodeJS.ErrnoException)?.code === "ENOENT";
+  const code = (e as NodeJS.ErrnoException)?.code;
+  return code === "ENOENT" || code === "EISDIR" || code === "ENOTDIR";
 }
