@@ -157,4 +157,5 @@ export async function benchWrite(rounds = 3): Promise<Record<string, unknown>> {
 const side = process.argv[2];
 if (side === "writer") reportAndExit(await writerSide());
 else if (side === "duckdb") reportAndExit(await duckdbSide());
-else if (import.meta.url === `file://${process.argv[1]}`) console.log(JSON.stringify(await benchWrite(), null, 2));
+else if (import.meta.url === `file://${process.argv[1]}`)
+  console.log(JSON.stringify(await benchWrite(), null, 2));

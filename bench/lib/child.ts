@@ -45,5 +45,9 @@ export function ratio(a: number, b: number): number {
 export function median(runs: Record<string, unknown>[], key = "rowsPerSec"): Record<string, unknown> {
   const sorted = [...runs].sort((a, b) => (a[key] as number) - (b[key] as number));
   const mid = sorted[Math.floor(sorted.length / 2)] ?? {};
-  return { ...mid, rounds: runs.map((r) => r[key]), peakRssMb: Math.max(...runs.map((r) => r.peakRssMb as number)) };
+  return {
+    ...mid,
+    rounds: runs.map((r) => r[key]),
+    peakRssMb: Math.max(...runs.map((r) => r.peakRssMb as number)),
+  };
 }

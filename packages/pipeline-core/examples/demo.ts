@@ -38,10 +38,16 @@ await writeQuarantine({
   env: "dev",
   dataset: "measurements",
   day,
-  records: [{ reason: "SENTINEL_VALUE", detail: "-999 is OpenAQ's no-data sentinel", record: { value: -999 } }],
+  records: [
+    { reason: "SENTINEL_VALUE", detail: "-999 is OpenAQ's no-data sentinel", record: { value: -999 } },
+  ],
 });
 const table = decodeParquet((await store.get(first.keys[0] as string)) as Uint8Array);
 console.log(`lake: ${store.uri}`);
-console.log(`wrote ${first.rows} rows to ${first.keys.join(", ")} (${first.bytes} bytes); rerun deleted ${again.deletedKeys.length} objects`);
+console.log(
+  `wrote ${first.rows} rows to ${first.keys.join(", ")} (${first.bytes} bytes); rerun deleted ${again.deletedKeys.length} objects`,
+);
 console.log(`objects: ${(await listKeys(store, "dev/")).join("\n         ")}`);
-console.log(`read back ${table.numRows} rows; first: ${JSON.stringify(table.get(0)?.toJSON(), (_k, v) => (typeof v === "bigint" ? Number(v) : v))}`);
+console.log(
+  `read back ${table.numRows} rows; first: ${JSON.stringify(table.get(0)?.toJSON(), (_k, v) => (typeof v === "bigint" ? Number(v) : v))}`,
+);

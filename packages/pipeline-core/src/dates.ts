@@ -11,7 +11,10 @@ export function parseIsoDay(value: string): number {
   const m = DAY.exec(value);
   const ms = m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : Number.NaN;
   if (!m || Number.isNaN(ms) || formatIsoDay(ms) !== value) {
-    throw new PipelineError("INVALID_DATE", `Invalid date ${JSON.stringify(value)}: expected a real day as YYYY-MM-DD.`);
+    throw new PipelineError(
+      "INVALID_DATE",
+      `Invalid date ${JSON.stringify(value)}: expected a real day as YYYY-MM-DD.`,
+    );
   }
   return ms;
 }
@@ -39,7 +42,8 @@ export function addDays(day: IsoDay, n: number): IsoDay {
 export function daysBetween(from: IsoDay, to: IsoDay): IsoDay[] {
   const a = parseIsoDay(from);
   const b = parseIsoDay(to);
-  if (b < a) throw new PipelineError("INVALID_DATE_RANGE", `The range ends (${to}) before it starts (${from}).`);
+  if (b < a)
+    throw new PipelineError("INVALID_DATE_RANGE", `The range ends (${to}) before it starts (${from}).`);
   const out: IsoDay[] = [];
   for (let t = a; t <= b; t += DAY_MS) out.push(formatIsoDay(t));
   return out;

@@ -36,7 +36,10 @@ export function assertEnvironment(value: unknown): Environment {
 
 export function assertLayer(value: unknown): Layer {
   if (typeof value !== "string" || !(LAYERS as readonly string[]).includes(value)) {
-    throw new PipelineError("INVALID_LAYER", `Unknown layer ${JSON.stringify(value)}: expected one of ${LAYERS.join(", ")}.`);
+    throw new PipelineError(
+      "INVALID_LAYER",
+      `Unknown layer ${JSON.stringify(value)}: expected one of ${LAYERS.join(", ")}.`,
+    );
   }
   return value as Layer;
 }
@@ -75,7 +78,8 @@ export interface PartitionRef extends DatasetRef {
 }
 
 function checkDay(day: unknown): IsoDay {
-  if (!isIsoDay(day)) throw new PipelineError("INVALID_DATE", `Invalid date ${JSON.stringify(day)}: expected YYYY-MM-DD.`);
+  if (!isIsoDay(day))
+    throw new PipelineError("INVALID_DATE", `Invalid date ${JSON.stringify(day)}: expected YYYY-MM-DD.`);
   return day;
 }
 
@@ -94,7 +98,10 @@ export function partitionPrefix(ref: PartitionRef): string {
 export function rawKey(ref: Omit<PartitionRef, "layer">, name: string): string {
   const file = assertFileName(name);
   if (!file.endsWith(".json")) {
-    throw new PipelineError("INVALID_FILE_NAME", `Raw object names end in .json, got ${JSON.stringify(name)}.`);
+    throw new PipelineError(
+      "INVALID_FILE_NAME",
+      `Raw object names end in .json, got ${JSON.stringify(name)}.`,
+    );
   }
   return partitionPrefix({ ...ref, layer: "raw" }) + file;
 }

@@ -5,8 +5,8 @@ import {
   readParquet,
   Table as WasmTable,
   WriterPropertiesBuilder,
-  writeParquet as writeParquetWasm,
   WriterVersion,
+  writeParquet as writeParquetWasm,
 } from "parquet-wasm";
 
 /**

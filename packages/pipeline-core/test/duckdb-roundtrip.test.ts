@@ -3,7 +3,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LocalFolderStore, type LocationRow, locations, type MeasurementRow, measurements, writePartition } from "../src/index.js";
+import {
+  LocalFolderStore,
+  type LocationRow,
+  locations,
+  type MeasurementRow,
+  measurements,
+  writePartition,
+} from "../src/index.js";
 
 /** Rows → Parquet through the writer → read back by DuckDB as Athena would: Hive partitions, UTC, structs. */
 describe("round trip through DuckDB", () => {
@@ -80,12 +87,32 @@ describe("round trip through DuckDB", () => {
     const rows = reader.getRowObjectsJson();
     expect(rows).toEqual([
       {
-        location_id: 2161, parameter: "pm25", value: 35.5, unit: "µg/m³", utc: "2024-03-01 23:00:00.125",
-        lat: 21.0245, lon: 105.84117, no_coords: false, has_flags: true, year: "2024", month: "03", day: "01",
+        location_id: 2161,
+        parameter: "pm25",
+        value: 35.5,
+        unit: "µg/m³",
+        utc: "2024-03-01 23:00:00.125",
+        lat: 21.0245,
+        lon: 105.84117,
+        no_coords: false,
+        has_flags: true,
+        year: "2024",
+        month: "03",
+        day: "01",
       },
       {
-        location_id: 2162, parameter: "co", value: -0.25, unit: "ppm", utc: "2024-03-01 00:00:00.000",
-        lat: null, lon: null, no_coords: true, has_flags: null, year: "2024", month: "03", day: "01",
+        location_id: 2162,
+        parameter: "co",
+        value: -0.25,
+        unit: "ppm",
+        utc: "2024-03-01 00:00:00.000",
+        lat: null,
+        lon: null,
+        no_coords: true,
+        has_flags: null,
+        year: "2024",
+        month: "03",
+        day: "01",
       },
     ]);
     const schema = (
@@ -98,7 +125,9 @@ describe("round trip through DuckDB", () => {
     expect(schema[0]).toMatchObject({ name: "datetime", type: "INT64", compression: "SNAPPY" });
     expect(String(schema[0]?.logical_type)).toMatch(/isAdjustedToUTC=1.*MILLIS|MILLIS.*isAdjustedToUTC=1/i);
     const city = (
-      await con.runAndReadAll(`SELECT city, locality, datetime_last FROM read_parquet('${dir}/dev/processed/locations/**/*.parquet')`)
+      await con.runAndReadAll(
+        `SELECT city, locality, datetime_last FROM read_parquet('${dir}/dev/processed/locations/**/*.parquet')`,
+      )
     ).getRowObjectsJson();
     expect(city).toEqual([{ city: "Hà Nội", locality: null, datetime_last: null }]);
     con.closeSync();

@@ -17,7 +17,9 @@ import {
 describe("lake keys", () => {
   it("builds every key of the layout with zero-padded month and day", () => {
     const ref = { env: "dev" as const, dataset: "measurements", day: "2024-03-05" };
-    expect(rawKey(ref, "sensor-1-p0001.json")).toBe("dev/raw/measurements/year=2024/month=03/day=05/sensor-1-p0001.json");
+    expect(rawKey(ref, "sensor-1-p0001.json")).toBe(
+      "dev/raw/measurements/year=2024/month=03/day=05/sensor-1-p0001.json",
+    );
     expect(processedKey({ ...ref, env: "prod" }, 0)).toBe(
       "prod/processed/measurements/year=2024/month=03/day=05/part-00000.parquet",
     );
@@ -25,7 +27,9 @@ describe("lake keys", () => {
     expect(quarantineKey(ref, "rejected.ndjson")).toBe(
       "dev/quarantine/measurements/year=2024/month=03/day=05/rejected.ndjson",
     );
-    expect(partitionPrefix({ ...ref, layer: "processed" })).toBe("dev/processed/measurements/year=2024/month=03/day=05/");
+    expect(partitionPrefix({ ...ref, layer: "processed" })).toBe(
+      "dev/processed/measurements/year=2024/month=03/day=05/",
+    );
   });
 
   it("parses a key back into its parts", () => {
@@ -55,11 +59,15 @@ describe("lake keys", () => {
       expect(() => assertIdentifier("dataset name", bad)).toThrow(/Invalid dataset name/);
       expect(() => partitionPrefix({ env: "dev", layer: "raw", dataset: bad, day: "2024-01-01" })).toThrow();
     }
-    expect(() => rawKey({ env: "dev", dataset: "measurements", day: "2024-01-01" }, "../x.json")).toThrow(/Invalid object name/);
-    expect(() => rawKey({ env: "dev", dataset: "measurements", day: "2024-01-01" }, "a/b.json")).toThrow(/Invalid object name/);
-    expect(() => partitionPrefix({ env: "qa" as "dev", layer: "raw", dataset: "x", day: "2024-01-01" })).toThrow(
-      /Unknown environment "qa": expected one of dev, prod/,
+    expect(() => rawKey({ env: "dev", dataset: "measurements", day: "2024-01-01" }, "../x.json")).toThrow(
+      /Invalid object name/,
     );
+    expect(() => rawKey({ env: "dev", dataset: "measurements", day: "2024-01-01" }, "a/b.json")).toThrow(
+      /Invalid object name/,
+    );
+    expect(() =>
+      partitionPrefix({ env: "qa" as "dev", layer: "raw", dataset: "x", day: "2024-01-01" }),
+    ).toThrow(/Unknown environment "qa": expected one of dev, prod/);
   });
 
   it("names databases and keeps Athena results outside the data prefixes", () => {
@@ -71,7 +79,10 @@ describe("lake keys", () => {
 
 describe("the day rule", () => {
   it("asks for [D 00:00Z, D+1 00:00Z) with an explicit Z, across month and year ends", () => {
-    expect(utcDayWindow("2024-02-29")).toMatchObject({ from: "2024-02-29T00:00:00Z", to: "2024-03-01T00:00:00Z" });
+    expect(utcDayWindow("2024-02-29")).toMatchObject({
+      from: "2024-02-29T00:00:00Z",
+      to: "2024-03-01T00:00:00Z",
+    });
     expect(utcDayWindow("2025-12-31").to).toBe("2026-01-01T00:00:00Z");
   });
 
@@ -81,7 +92,12 @@ describe("the day rule", () => {
       expect(() => parseIsoDay(bad)).toThrow(/Invalid date/);
     }
     expect(addDays("2024-12-31", 1)).toBe("2025-01-01");
-    expect(daysBetween("2024-02-27", "2024-03-01")).toEqual(["2024-02-27", "2024-02-28", "2024-02-29", "2024-03-01"]);
+    expect(daysBetween("2024-02-27", "2024-03-01")).toEqual([
+      "2024-02-27",
+      "2024-02-28",
+      "2024-02-29",
+      "2024-03-01",
+    ]);
     expect(() => daysBetween("2024-03-02", "2024-03-01")).toThrow(/ends/);
   });
 });

@@ -78,11 +78,23 @@ describe.each(storeCases)("writePartition on the $name store", (storeCase) => {
     "writes one deterministic part and a rerun gives the same keys and the same bytes",
     withStore(async (store) => {
       const rows = rowsFor("2024-03-01", 5);
-      const first = await writePartition({ store, env: "dev", dataset: measurements, day: "2024-03-01", rows });
+      const first = await writePartition({
+        store,
+        env: "dev",
+        dataset: measurements,
+        day: "2024-03-01",
+        rows,
+      });
       expect(first.keys).toEqual(["dev/processed/measurements/year=2024/month=03/day=01/part-00000.parquet"]);
       expect(first.rows).toBe(120);
       const before = await snapshot(store, "dev/");
-      const second = await writePartition({ store, env: "dev", dataset: measurements, day: "2024-03-01", rows });
+      const second = await writePartition({
+        store,
+        env: "dev",
+        dataset: measurements,
+        day: "2024-03-01",
+        rows,
+      });
       expect(second.keys).toEqual(first.keys);
       expect(second.deletedKeys).toEqual([]);
       expect(await snapshot(store, "dev/")).toEqual(before);
@@ -95,9 +107,27 @@ describe.each(storeCases)("writePartition on the $name store", (storeCase) => {
   it(
     "replaces only its own partition: neighbours, other datasets and the other environment are untouched",
     withStore(async (store) => {
-      await writePartition({ store, env: "dev", dataset: measurements, day: "2024-03-01", rows: rowsFor("2024-03-01", 2) });
-      await writePartition({ store, env: "dev", dataset: measurements, day: "2024-03-02", rows: rowsFor("2024-03-02", 2) });
-      await writePartition({ store, env: "prod", dataset: measurements, day: "2024-03-01", rows: rowsFor("2024-03-01", 3) });
+      await writePartition({
+        store,
+        env: "dev",
+        dataset: measurements,
+        day: "2024-03-01",
+        rows: rowsFor("2024-03-01", 2),
+      });
+      await writePartition({
+        store,
+        env: "dev",
+        dataset: measurements,
+        day: "2024-03-02",
+        rows: rowsFor("2024-03-02", 2),
+      });
+      await writePartition({
+        store,
+        env: "prod",
+        dataset: measurements,
+        day: "2024-03-01",
+        rows: rowsFor("2024-03-01", 3),
+      });
       const neighbours = await snapshot(store, "dev/processed/measurements/year=2024/month=03/day=02/");
       const prod = await snapshot(store, "prod/");
       const report = await writePartition({
@@ -108,7 +138,9 @@ describe.each(storeCases)("writePartition on the $name store", (storeCase) => {
         rows: rowsFor("2024-03-01", 4, 24, 1),
       });
       expect(report.rows).toBe(96);
-      expect(await snapshot(store, "dev/processed/measurements/year=2024/month=03/day=02/")).toEqual(neighbours);
+      expect(await snapshot(store, "dev/processed/measurements/year=2024/month=03/day=02/")).toEqual(
+        neighbours,
+      );
       expect(await snapshot(store, "prod/")).toEqual(prod);
     }),
   );
@@ -117,17 +149,37 @@ describe.each(storeCases)("writePartition on the $name store", (storeCase) => {
     "splits a partition over the size cap into numbered parts and deletes parts a smaller rerun no longer needs",
     withStore(async (store) => {
       const rows = rowsFor("2024-03-03", 40);
-      const big = await writePartition({ store, env: "dev", dataset: measurements, day: "2024-03-03", rows, maxPartBytes: 5_500 });
+      const big = await writePartition({
+        store,
+        env: "dev",
+        dataset: measurements,
+        day: "2024-03-03",
+        rows,
+        maxPartBytes: 5_500,
+      });
       expect(big.keys.length).toBeGreaterThan(1);
-      expect(big.keys.map((k) => k.split("/").pop())).toEqual(big.keys.map((_, i) => `part-${String(i).padStart(5, "0")}.parquet`));
+      expect(big.keys.map((k) => k.split("/").pop())).toEqual(
+        big.keys.map((_, i) => `part-${String(i).padStart(5, "0")}.parquet`),
+      );
       let total = 0;
       for (const k of big.keys) total += decodeParquet((await store.get(k)) as Uint8Array).numRows;
       expect(total).toBe(rows.length);
 
-      const small = await writePartition({ store, env: "dev", dataset: measurements, day: "2024-03-03", rows: rows.slice(0, 10) });
+      const small = await writePartition({
+        store,
+        env: "dev",
+        dataset: measurements,
+        day: "2024-03-03",
+        rows: rows.slice(0, 10),
+      });
       expect(small.keys).toHaveLength(1);
       expect(small.deletedKeys.sort()).toEqual(big.keys.slice(1).sort());
-      expect(await listKeys(store, partitionPrefix({ env: "dev", layer: "processed", dataset: "measurements", day: "2024-03-03" }))).toEqual(small.keys);
+      expect(
+        await listKeys(
+          store,
+          partitionPrefix({ env: "dev", layer: "processed", dataset: "measurements", day: "2024-03-03" }),
+        ),
+      ).toEqual(small.keys);
     }),
   );
 
@@ -135,15 +187,34 @@ describe.each(storeCases)("writePartition on the $name store", (storeCase) => {
     "heals a write that stopped after the new parts and before the stale ones were deleted",
     withStore(async (store) => {
       const rows = rowsFor("2024-03-04", 40);
-      const big = await writePartition({ store, env: "dev", dataset: measurements, day: "2024-03-04", rows, maxPartBytes: 5_500 });
+      const big = await writePartition({
+        store,
+        env: "dev",
+        dataset: measurements,
+        day: "2024-03-04",
+        rows,
+        maxPartBytes: 5_500,
+      });
       const crashing = crashingBeforeDelete(store);
       await expect(
-        writePartition({ store: crashing, env: "dev", dataset: measurements, day: "2024-03-04", rows: rows.slice(0, 24) }),
+        writePartition({
+          store: crashing,
+          env: "dev",
+          dataset: measurements,
+          day: "2024-03-04",
+          rows: rows.slice(0, 24),
+        }),
       ).rejects.toThrow(/killed/);
       // The partition is never empty: the new part-00000 plus stale parts of the old run.
       const prefix = "dev/processed/measurements/year=2024/month=03/day=04/";
       expect((await listKeys(store, prefix)).length).toBe(big.keys.length);
-      const healed = await writePartition({ store, env: "dev", dataset: measurements, day: "2024-03-04", rows: rows.slice(0, 24) });
+      const healed = await writePartition({
+        store,
+        env: "dev",
+        dataset: measurements,
+        day: "2024-03-04",
+        rows: rows.slice(0, 24),
+      });
       expect(await listKeys(store, prefix)).toEqual(healed.keys);
       expect(decodeParquet((await store.get(healed.keys[0] as string)) as Uint8Array).numRows).toBe(24);
     }),
@@ -161,10 +232,22 @@ describe.each(storeCases)("writePartition on the $name store", (storeCase) => {
         writePartition({ store, env: "dev", dataset: measurements, day: "2024-03-01", rows: [bad] }),
       ).rejects.toThrow(/column value expects a number/);
       await expect(
-        writePartition({ store, env: "dev", dataset: { ...measurements, name: "../etc" }, day: "2024-03-01", rows: [] }),
+        writePartition({
+          store,
+          env: "dev",
+          dataset: { ...measurements, name: "../etc" },
+          day: "2024-03-01",
+          rows: [],
+        }),
       ).rejects.toThrow(/Invalid dataset name/);
       await expect(
-        writePartition({ store, env: "staging" as "dev", dataset: measurements, day: "2024-03-01", rows: [] }),
+        writePartition({
+          store,
+          env: "staging" as "dev",
+          dataset: measurements,
+          day: "2024-03-01",
+          rows: [],
+        }),
       ).rejects.toThrow(/Unknown environment/);
       await expect(
         writePartition({ store, env: "dev", dataset: measurements, day: "2024-3-1", rows: [] }),
@@ -176,8 +259,20 @@ describe.each(storeCases)("writePartition on the $name store", (storeCase) => {
   it(
     "writes an empty part for a day with no rows, replacing earlier data",
     withStore(async (store) => {
-      await writePartition({ store, env: "dev", dataset: measurements, day: "2024-03-05", rows: rowsFor("2024-03-05", 1) });
-      const empty = await writePartition({ store, env: "dev", dataset: measurements, day: "2024-03-05", rows: [] });
+      await writePartition({
+        store,
+        env: "dev",
+        dataset: measurements,
+        day: "2024-03-05",
+        rows: rowsFor("2024-03-05", 1),
+      });
+      const empty = await writePartition({
+        store,
+        env: "dev",
+        dataset: measurements,
+        day: "2024-03-05",
+        rows: [],
+      });
       expect(empty.rows).toBe(0);
       expect(decodeParquet((await store.get(empty.keys[0] as string)) as Uint8Array).numRows).toBe(0);
     }),
@@ -188,7 +283,12 @@ describe.each(storeCases)("writePartition on the $name store", (storeCase) => {
     withStore(async (store) => {
       const ref = { env: "dev" as const, dataset: "measurements", day: "2024-03-01" };
       const records = [
-        { reason: "SENTINEL_VALUE", detail: "value -999 is a sentinel", source: "raw/x.json", record: { value: -999 } },
+        {
+          reason: "SENTINEL_VALUE",
+          detail: "value -999 is a sentinel",
+          source: "raw/x.json",
+          record: { value: -999 },
+        },
         { reason: "OUTSIDE_DAY", record: { datetime: "2024-02-29T23:00:00Z" } },
         { reason: "SENTINEL_VALUE", record: { value: -999.0 } },
       ];
@@ -197,13 +297,17 @@ describe.each(storeCases)("writePartition on the $name store", (storeCase) => {
       const bytes = await store.get(first.keys[0] as string);
       await writeQuarantine({ store, ...ref, records });
       expect(await store.get(first.keys[0] as string)).toEqual(bytes);
-      expect((await readQuarantine(store, ref)).map((r) => r.reason)).toEqual(["SENTINEL_VALUE", "OUTSIDE_DAY", "SENTINEL_VALUE"]);
+      expect((await readQuarantine(store, ref)).map((r) => r.reason)).toEqual([
+        "SENTINEL_VALUE",
+        "OUTSIDE_DAY",
+        "SENTINEL_VALUE",
+      ]);
       const cleared = await writeQuarantine({ store, ...ref, records: [] });
       expect(cleared.deletedKeys).toEqual(first.keys);
       expect(await readQuarantine(store, ref)).toEqual([]);
-      await expect(writeQuarantine({ store, ...ref, records: [{ reason: "bad reason", record: 1 }] })).rejects.toThrow(
-        /UPPER_SNAKE_CASE/,
-      );
+      await expect(
+        writeQuarantine({ store, ...ref, records: [{ reason: "bad reason", record: 1 }] }),
+      ).rejects.toThrow(/UPPER_SNAKE_CASE/);
     }),
   );
 });

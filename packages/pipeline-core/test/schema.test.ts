@@ -64,14 +64,21 @@ describe("dataset schemas: one definition, every form", () => {
   });
 
   it("renders Athena DDL with partition projection over the lake layout", () => {
-    const ddl = athenaCreateTableDdl(measurements, { database: "openaq_dev", location: "s3://lake-bucket/dev/processed/measurements" });
+    const ddl = athenaCreateTableDdl(measurements, {
+      database: "openaq_dev",
+      location: "s3://lake-bucket/dev/processed/measurements",
+    });
     expect(ddl).toContain("CREATE EXTERNAL TABLE IF NOT EXISTS `openaq_dev`.`measurements`");
     expect(ddl).toContain("PARTITIONED BY (`year` string, `month` string, `day` string)");
     expect(ddl).toContain(
       "'storage.location.template'='s3://lake-bucket/dev/processed/measurements/year=${year}/month=${month}/day=${day}/'",
     );
-    expect(() => athenaCreateTableDdl(measurements, { database: "openaq_dev'", location: "s3://b/x" })).toThrow(/Invalid database/);
-    expect(() => athenaCreateTableDdl(measurements, { database: "openaq_dev", location: "s3://b/x'; DROP" })).toThrow(/Invalid table location/);
+    expect(() =>
+      athenaCreateTableDdl(measurements, { database: "openaq_dev'", location: "s3://b/x" }),
+    ).toThrow(/Invalid database/);
+    expect(() =>
+      athenaCreateTableDdl(measurements, { database: "openaq_dev", location: "s3://b/x'; DROP" }),
+    ).toThrow(/Invalid table location/);
   });
 });
 
@@ -94,7 +101,10 @@ describe("TableBuilder", () => {
     [{ ...row, location_id: "2161" }, /Row 0: column location_id expects an integer, got "2161"/],
     [{ ...row, location_id: 1.5 }, /location_id expects a 32-bit integer/],
     [{ ...row, value: null }, /column value expects a value \(the column is required\)/],
-    [{ ...row, datetime: "2024-03-01T00:00:00Z" }, /datetime expects a timestamp as integer epoch milliseconds/],
+    [
+      { ...row, datetime: "2024-03-01T00:00:00Z" },
+      /datetime expects a timestamp as integer epoch milliseconds/,
+    ],
     [{ ...row, coordinates: { lat: "21", lon: 105 } }, /coordinates\.lat expects a number/],
     [{ ...row, extra: 1 }, /column extra is not part of dataset measurements/],
   ])("rejects a row that does not match the schema (%#)", (bad, message) => {

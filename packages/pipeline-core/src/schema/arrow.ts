@@ -125,7 +125,8 @@ class NumberBuilder extends Nullable {
     return this.n;
   }
   push(i: number, v: unknown, row: number) {
-    if (typeof v !== "number") throw mismatch(this.path, row, this.kind === "int32" ? "an integer" : "a number", v);
+    if (typeof v !== "number")
+      throw mismatch(this.path, row, this.kind === "int32" ? "an integer" : "a number", v);
     if (this.kind === "int32" ? !Number.isInteger(v) || v < -2147483648 || v > 2147483647 : Number.isNaN(v)) {
       throw mismatch(this.path, row, this.kind === "int32" ? "a 32-bit integer" : "a number (not NaN)", v);
     }
@@ -279,7 +280,8 @@ class StructBuilder extends Nullable {
     return this.n;
   }
   push(_i: number, v: unknown, row: number) {
-    if (typeof v !== "object" || v === null || Array.isArray(v)) throw mismatch(this.path, row, "an object", v);
+    if (typeof v !== "object" || v === null || Array.isArray(v))
+      throw mismatch(this.path, row, "an object", v);
     const obj = v as Record<string, unknown>;
     for (const c of this.children) c.builder.append(obj[c.name], row);
     this.n++;
@@ -346,7 +348,8 @@ export class TableBuilder<D extends DatasetSchema> {
   }
 
   append(row: RowOf<D>): void {
-    if (this.broken) throw new PipelineError("BUILDER_FAILED", "This table builder already failed; start a new one.");
+    if (this.broken)
+      throw new PipelineError("BUILDER_FAILED", "This table builder already failed; start a new one.");
     try {
       if (typeof row !== "object" || row === null) throw mismatch("(row)", this.n, "an object", row);
       const r = row as Record<string, unknown>;
@@ -392,7 +395,8 @@ export function assertTableMatches(schema: DatasetSchema, table: Table): void {
   expected.fields.forEach((f, i) => {
     const g = got[i];
     if (!g) problems.push(`missing column ${f.name}`);
-    else if (describe(g) !== describe(f)) problems.push(`column ${i}: expected ${describe(f)}, got ${describe(g)}`);
+    else if (describe(g) !== describe(f))
+      problems.push(`column ${i}: expected ${describe(f)}, got ${describe(g)}`);
   });
   if (problems.length > 0) {
     throw new PipelineError(

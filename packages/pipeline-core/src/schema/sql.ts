@@ -50,7 +50,11 @@ export interface SqlColumn {
 
 /** The data columns of a dataset in a dialect, in definition order. */
 export function sqlColumns(schema: DatasetSchema, dialect: SqlDialect): SqlColumn[] {
-  return schema.columns.map((c: Column) => ({ name: c.name, type: sqlType(c.type, dialect), comment: c.description }));
+  return schema.columns.map((c: Column) => ({
+    name: c.name,
+    type: sqlType(c.type, dialect),
+    comment: c.description,
+  }));
 }
 
 /** Glue `StorageDescriptor.Columns` (Hive types), e.g. for `aws.glue.CatalogTable`. */
@@ -60,7 +64,11 @@ export function glueColumns(schema: DatasetSchema): SqlColumn[] {
 
 /** Glue `PartitionKeys`: Hive partitions are strings (`month=03`). */
 export function gluePartitionKeys(schema: DatasetSchema): SqlColumn[] {
-  return schema.partitionKeys.map((name) => ({ name, type: "string", comment: `Partition: UTC ${name} of the data.` }));
+  return schema.partitionKeys.map((name) => ({
+    name,
+    type: "string",
+    comment: `Partition: UTC ${name} of the data.`,
+  }));
 }
 
 /**

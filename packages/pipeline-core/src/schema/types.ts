@@ -17,7 +17,11 @@ export interface StructType<F extends readonly Column[] = readonly Column[]> {
 
 export type ColumnType = ScalarType | StructType;
 
-export interface Column<N extends string = string, T extends ColumnType = ColumnType, Nullable extends boolean = boolean> {
+export interface Column<
+  N extends string = string,
+  T extends ColumnType = ColumnType,
+  Nullable extends boolean = boolean,
+> {
   readonly name: N;
   readonly type: T;
   readonly nullable: Nullable;
@@ -89,16 +93,15 @@ type ScalarTs<K extends ScalarKind> = K extends "int32" | "float64" | "timestamp
         ? boolean
         : never;
 
-export type TsOf<T extends ColumnType> = T extends StructType<infer F>
-  ? RowOfColumns<F>
-  : T extends ScalarType<infer K>
-    ? ScalarTs<K>
-    : never;
+export type TsOf<T extends ColumnType> =
+  T extends StructType<infer F> ? RowOfColumns<F> : T extends ScalarType<infer K> ? ScalarTs<K> : never;
 
 type Simplify<T> = { [K in keyof T]: T[K] } & {};
 
 export type RowOfColumns<C extends readonly Column[]> = Simplify<{
-  [Col in C[number] as Col["name"]]: Col["nullable"] extends true ? TsOf<Col["type"]> | null : TsOf<Col["type"]>;
+  [Col in C[number] as Col["name"]]: Col["nullable"] extends true
+    ? TsOf<Col["type"]> | null
+    : TsOf<Col["type"]>;
 }>;
 
 /** The TS type of one row of a dataset. */

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile, copyFile } from "node:fs/promises";
+import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { PipelineError } from "../errors.js";
 import { assertObjectKey } from "./keys.js";
@@ -26,7 +26,10 @@ export class LocalFolderStore implements ObjectStore {
     assertObjectKey(key);
     const path = resolve(this.root, ...key.split("/"));
     if (path !== this.root && !path.startsWith(this.root + sep)) {
-      throw new PipelineError("INVALID_KEY", `Key ${JSON.stringify(key)} escapes the lake root ${this.root}.`);
+      throw new PipelineError(
+        "INVALID_KEY",
+        `Key ${JSON.stringify(key)} escapes the lake root ${this.root}.`,
+      );
     }
     return path;
   }
@@ -63,7 +66,10 @@ export class LocalFolderStore implements ObjectStore {
     }
   }
 
-  async listPage(prefix: string, options: { continuationToken?: string; maxKeys?: number } = {}): Promise<ListPage> {
+  async listPage(
+    prefix: string,
+    options: { continuationToken?: string; maxKeys?: number } = {},
+  ): Promise<ListPage> {
     const maxKeys = Math.min(Math.max(options.maxKeys ?? 1000, 1), 1000);
     // Walk only the directory that contains the prefix; prefixes need not end at a `/`.
     const slash = prefix.lastIndexOf("/");
@@ -93,7 +99,11 @@ export class LocalFolderStore implements ObjectStore {
       if (entry.isDirectory()) await this.walk(path, out);
       else if (entry.isFile() && !entry.name.startsWith(TEMP_PREFIX)) {
         const s = await stat(path);
-        out.push({ key: relative(this.root, path).split(sep).join("/"), size: s.size, lastModified: s.mtimeMs });
+        out.push({
+          key: relative(this.root, path).split(sep).join("/"),
+          size: s.size,
+          lastModified: s.mtimeMs,
+        });
       }
     }
   }
@@ -113,7 +123,8 @@ export class LocalFolderStore implements ObjectStore {
       await rename(tmp, to);
     } catch (e) {
       await rm(tmp, { force: true });
-      if (isMissing(e)) throw new PipelineError("NO_SUCH_KEY", `Cannot copy ${fromKey}: no such object in ${this.uri}.`);
+      if (isMissing(e))
+        throw new PipelineError("NO_SUCH_KEY", `Cannot copy ${fromKey}: no such object in ${this.uri}.`);
       throw e;
     }
   }

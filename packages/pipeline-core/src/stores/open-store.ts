@@ -17,13 +17,20 @@ export async function openStore(
 ): Promise<ObjectStore> {
   if (uri.startsWith("s3://")) {
     const m = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(uri);
-    if (!m) throw new PipelineError("INVALID_LAKE", `Invalid lake ${JSON.stringify(uri)}: expected s3://bucket or s3://bucket/prefix.`);
+    if (!m)
+      throw new PipelineError(
+        "INVALID_LAKE",
+        `Invalid lake ${JSON.stringify(uri)}: expected s3://bucket or s3://bucket/prefix.`,
+      );
     const prefix = m[2]?.replace(/\/+$/, "");
     const { S3Store } = await import("./s3.js");
     return new S3Store({ bucket: m[1] as string, ...(prefix ? { prefix } : {}), ...s3Options });
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(uri) && !uri.startsWith("file://")) {
-    throw new PipelineError("INVALID_LAKE", `Unsupported lake ${JSON.stringify(uri)}: use a folder path or s3://bucket.`);
+    throw new PipelineError(
+      "INVALID_LAKE",
+      `Unsupported lake ${JSON.stringify(uri)}: use a folder path or s3://bucket.`,
+    );
   }
   return new LocalFolderStore(resolve(uri.replace(/^file:\/\//, "")));
 }

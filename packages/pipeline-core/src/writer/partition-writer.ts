@@ -53,7 +53,11 @@ export async function writePartition<D extends DatasetSchema>(
   const report = await replaceObjects(
     store,
     prefix,
-    parts.map((body, i) => ({ name: partFileName(i), body, options: { contentType: "application/vnd.apache.parquet" } })),
+    parts.map((body, i) => ({
+      name: partFileName(i),
+      body,
+      options: { contentType: "application/vnd.apache.parquet" },
+    })),
   );
   return {
     dataset: dataset.name,

@@ -39,22 +39,50 @@ export async function writeQuarantine(options: {
   day: IsoDay;
   records: readonly QuarantineRecord[];
 }): Promise<QuarantineWriteReport> {
-  const prefix = partitionPrefix({ env: options.env, layer: "quarantine", dataset: options.dataset, day: options.day });
+  const prefix = partitionPrefix({
+    env: options.env,
+    layer: "quarantine",
+    dataset: options.dataset,
+    day: options.day,
+  });
   const byReason: Record<string, number> = {};
   const lines: string[] = [];
   for (const r of options.records) {
     if (!REASON.test(r.reason)) {
-      throw new PipelineError("INVALID_REASON", `Quarantine reason codes are UPPER_SNAKE_CASE, got ${JSON.stringify(r.reason)}.`);
+      throw new PipelineError(
+        "INVALID_REASON",
+        `Quarantine reason codes are UPPER_SNAKE_CASE, got ${JSON.stringify(r.reason)}.`,
+      );
     }
     byReason[r.reason] = (byReason[r.reason] ?? 0) + 1;
-    lines.push(JSON.stringify({ reason: r.reason, detail: r.detail ?? null, source: r.source ?? null, record: r.record }));
+    lines.push(
+      JSON.stringify({
+        reason: r.reason,
+        detail: r.detail ?? null,
+        source: r.source ?? null,
+        record: r.record,
+      }),
+    );
   }
   const objects =
     lines.length === 0
       ? []
-      : [{ name: QUARANTINE_FILE, body: new TextEncoder().encode(`${lines.join("\n")}\n`), options: { contentType: "application/x-ndjson" } }];
+      : [
+          {
+            name: QUARANTINE_FILE,
+            body: new TextEncoder().encode(`${lines.join("\n")}\n`),
+            options: { contentType: "application/x-ndjson" },
+          },
+        ];
   const report = await replaceObjects(options.store, prefix, objects);
-  return { prefix, records: lines.length, byReason, keys: report.written, bytes: report.bytes, deletedKeys: report.deleted };
+  return {
+    prefix,
+    records: lines.length,
+    byReason,
+    keys: report.written,
+    bytes: report.bytes,
+    deletedKeys: report.deleted,
+  };
 }
 
 /** Reads back a quarantine partition (for reports and tests). */

@@ -25,10 +25,12 @@ export async function replaceObjects(
   prefix: string,
   objects: readonly NamedObject[],
 ): Promise<ReplaceReport> {
-  if (!prefix.endsWith("/")) throw new Error(`A partition prefix ends with '/', got ${JSON.stringify(prefix)}.`);
+  if (!prefix.endsWith("/"))
+    throw new Error(`A partition prefix ends with '/', got ${JSON.stringify(prefix)}.`);
   const names = new Set<string>();
   for (const o of objects) {
-    if (o.name.includes("/") || names.has(o.name)) throw new Error(`Invalid or duplicate object name ${o.name}.`);
+    if (o.name.includes("/") || names.has(o.name))
+      throw new Error(`Invalid or duplicate object name ${o.name}.`);
     names.add(o.name);
   }
   const existing = await listKeys(store, prefix);
