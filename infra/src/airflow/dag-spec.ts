@@ -1,0 +1,180 @@
+import type { Environment } from "@openaq-lakehouse/pipeline-core";
+
+/**
+ * THE definition of the ingestion DAG. Both `openaq_ingestion_dev` and `openaq_ingestion_prod` are
+ * rendered from `TASK_CHAIN` and `renderDagSpec`, and nothing else, so the two cannot drift: they
+ * differ only in the environment-specific values (env name, schedule, start date, parameter names).
+ */
+
+/** The pipeline steps the DAG runs, in order (DESIGN §5; `run`, `backfill`, `query` are not tasks). */
+export const PIPELINE_STEPS = ["extract", "transform", "catalog", "views", "validate"] as const;
+export type PipelineStep = (typeof PIPELINE_STEPS)[number];
+
+export interface RetryPolicy {
+  retries: number;
+  /** First delay between tries. */
+  delaySeconds: number;
+  /** Doubles the delay at each try (Airflow's `retry_exponential_backoff`), up to `maxDelaySeconds`. */
+  exponentialBackoff: boolean;
+  maxDelaySeconds: number;
+}
+
+export interface TaskDefinition {
+  /** Task id in Airflow; equals the CLI command it runs. */
+  id: PipelineStep;
+  retry: RetryPolicy;
+  /** Airflow's `execution_timeout`: a hung container is killed and the try fails. */
+  timeoutMinutes: number;
+  doc: string;
+}
+
+/**
+ * The chain extract → transform → catalog → views → validate. Only extract talks to the OpenAQ API
+ * (rate limits, 5xx), so only extract retries with backoff; the later steps work on the lake and
+ * the catalog, where one quick retry covers a transient AWS error and more would only delay the alert.
+ * validate never retries: an empty or stale view is a finding, not a glitch.
+ */
+export const TASK_CHAIN: readonly TaskDefinition[] = [
+  {
+    id: "extract",
+    retry: { retries: 4, delaySeconds: 300, exponentialBackoff: true, maxDelaySeconds: 3600 },
+    timeoutMinutes: 90,
+    doc: "OpenAQ API v3 → raw JSON for the logical date (the UTC day).",
+  },
+  {
+    id: "transform",
+    retry: { retries: 1, delaySeconds: 120, exponentialBackoff: false, maxDelaySeconds: 120 },
+    timeoutMinutes: 45,
+    doc: "raw → processed Snappy Parquet (+ quarantine); replaces the day's partition.",
+  },
+  {
+    id: "catalog",
+    retry: { retries: 1, delaySeconds: 120, exponentialBackoff: false, maxDelaySeconds: 120 },
+    timeoutMinutes: 15,
+    doc: "Makes the day's partitions queryable in the Glue catalog.",
+  },
+  {
+    id: "views",
+    retry: { retries: 1, delaySeconds: 120, exponentialBackoff: false, maxDelaySeconds: 120 },
+    timeoutMinutes: 15,
+    doc: "Creates or replaces the serving views in Athena.",
+  },
+  {
+    id: "validate",
+    retry: { retries: 0, delaySeconds: 0, exponentialBackoff: false, maxDelaySeconds: 0 },
+    timeoutMinutes: 15,
+    doc: "Fails when a serving view is empty or stale.",
+  },
+];
+
+/** Airflow's template for the logical date (`YYYY-MM-DD`), i.e. the UTC day the run processes. */
+export const LOGICAL_DATE_TEMPLATE = "{{ ds }}";
+/** One slot: at most one extractor container on the host at any time, across both DAGs. */
+export const EXTRACTOR_POOL = "openaq_extractor";
+/** Format tag of the rendered spec; the Python factory refuses any other. */
+export const DAG_SPEC_FORMAT = "openaq-dag-spec/1";
+/** Where the local-mode lake folder appears inside the extractor container. */
+export const LOCAL_LAKE_MOUNT = "/lake";
+/** Where the AWS config file (per-environment profiles) appears inside the extractor container. */
+export const CONTAINER_AWS_CONFIG = "/etc/openaq/aws-config";
+
+export function dagId(env: Environment): string {
+  return `openaq_ingestion_${env}`;
+}
+
+/** The argument vector of one step (the image's entrypoint is `openaq-pipeline`). */
+export function stepCommand(step: PipelineStep, env: Environment, lake: string): string[] {
+  return [step, "--env", env, "--date", LOGICAL_DATE_TEMPLATE, "--lake", lake, "--log-format", "json"];
+}
+
+/** The JSON document one DAG file embeds and `openaq_factory.build_dag` turns into a DAG. */
+export interface RenderedDagSpec {
+  format: typeof DAG_SPEC_FORMAT;
+  dagId: string;
+  env: Environment;
+  schedule: string;
+  startDate: string;
+  catchup: boolean;
+  image: string;
+  pool: string;
+  memLimit: string;
+  /** Region used by the failure callback's SNS client; null in local mode. */
+  region: string | null;
+  /** SNS topic of failure alerts; null in local mode (alerts are only logged). */
+  alertTopicArn: string | null;
+  /** Non-secret environment of the container. */
+  environment: Record<string, string>;
+  /**
+   * Names of scheduler environment variables to forward into the container via Airflow's
+   * `private_environment` (not rendered in the UI, not stored in the database). Local mode only:
+   * on AWS the key is read from SSM by the container, so this is empty.
+   */
+  forwardEnvironment: string[];
+  /** Local mode: the lake folder on the Docker host, bind-mounted at `/lake`. */
+  lakeMount: { source: string; target: string } | null;
+  /** AWS config file mounted read-only; with `AWS_CONFIG_FILE`/`AWS_PROFILE` in `environment`. */
+  awsConfigMount: { source: string; target: string } | null;
+  tasks: Array<{
+    id: PipelineStep;
+    upstream: PipelineStep[];
+    command: string[];
+    retries: number;
+    retryDelaySeconds: number;
+    retryExponentialBackoff: boolean;
+    maxRetryDelaySeconds: number;
+    timeoutMinutes: number;
+    doc: string;
+  }>;
+}
+
+export interface DagSpecInput {
+  env: Environment;
+  schedule: string;
+  startDate: string;
+  image: string;
+  memoryMiB: number;
+  lake: string;
+  region: string | null;
+  alertTopicArn: string | null;
+  environment: Record<string, string>;
+  forwardEnvironment: string[];
+  lakeMount: { source: string; target: string } | null;
+  awsConfigMount?: { source: string; target: string };
+  awsProfile?: string;
+}
+
+export function renderDagSpec(input: DagSpecInput): RenderedDagSpec {
+  return {
+    format: DAG_SPEC_FORMAT,
+    dagId: dagId(input.env),
+    env: input.env,
+    schedule: input.schedule,
+    startDate: input.startDate,
+    catchup: true,
+    image: input.image,
+    pool: EXTRACTOR_POOL,
+    memLimit: `${input.memoryMiB}m`,
+    region: input.region,
+    alertTopicArn: input.alertTopicArn,
+    environment: {
+      ...input.environment,
+      ...(input.awsConfigMount && input.awsProfile
+        ? { AWS_CONFIG_FILE: input.awsConfigMount.target, AWS_PROFILE: input.awsProfile }
+        : {}),
+    },
+    forwardEnvironment: [...input.forwardEnvironment],
+    lakeMount: input.lakeMount,
+    awsConfigMount: input.awsConfigMount ?? null,
+    tasks: TASK_CHAIN.map((t, i) => ({
+      id: t.id,
+      upstream: TASK_CHAIN.slice(Math.max(0, i - 1), i).map((prev) => prev.id),
+      command: stepCommand(t.id, input.env, input.lake),
+      retries: t.retry.retries,
+      retryDelaySeconds: t.retry.delaySeconds,
+      retryExponentialBackoff: t.retry.exponentialBackoff,
+      maxRetryDelaySeconds: t.retry.maxDelaySeconds,
+      timeoutMinutes: t.timeoutMinutes,
+      doc: t.doc,
+    })),
+  };
+}

@@ -1,0 +1,40 @@
+/**
+ * Airflow host assets of openaq-lakehouse (pure functions, no Pulumi imports):
+ *
+ * - `renderUserData(opts)`: the EC2 user data (bash) of the shared Airflow host.
+ * - `airflowBundleFiles(opts)`: the files to upload under `platform/airflow/` of the bucket.
+ *
+ * See docs/airflow.md for how the pieces fit together.
+ */
+
+export {
+  type AirflowBundleFile,
+  airflowBundleFiles,
+  awsDagSpecs,
+  localBundleFiles,
+  localDagSpecs,
+} from "./bundle.js";
+export { AIRFLOW_IMAGE, POSTGRES_IMAGE } from "./compose.js";
+export { dagId, EXTRACTOR_POOL, PIPELINE_STEPS, type PipelineStep, TASK_CHAIN } from "./dag-spec.js";
+export {
+  DEFAULT_EXTRACTOR_MEMORY_MIB,
+  HOST_MEMORY_MIB,
+  type MemoryBudget,
+  memoryBudget,
+  OS_RESERVE_MIB,
+  SERVICE_MEMORY_MIB,
+} from "./memory.js";
+export type {
+  AirflowBundleOptions,
+  AirflowEnvironmentSettings,
+  AirflowHostOptions,
+  LocalBundleOptions,
+} from "./options.js";
+export { AirflowConfigError, assertDigestImage, DEFAULT_SCHEDULES } from "./options.js";
+export {
+  COMPOSE_VERSION,
+  DEFAULT_SWAP_MIB,
+  HOST_BUNDLE_DIR,
+  IMAGE_FILE,
+  renderUserData,
+} from "./userdata.js";
