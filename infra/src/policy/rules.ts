@@ -1,0 +1,382 @@
+import {
+  athenaResultsPrefix,
+  databaseName,
+  ENVIRONMENTS,
+  type Environment,
+  LAYERS,
+} from "@openaq-lakehouse/pipeline-core";
+import * as pulumi from "@pulumi/pulumi";
+import {
+  apiKeyParameterName,
+  OWOX_RESULT_PREFIXES,
+  owoxUserName,
+  pipelineRoleName,
+  workgroupName,
+} from "../names.js";
+import {
+  allowsAny,
+  iamGlobMatches,
+  identityPolicies,
+  type NormalizedStatement,
+  parsePolicy,
+  type RecordedResource,
+} from "./policy-statements.js";
+
+/**
+ * Guardrails checked over every resource a stack registers (the `{type, name, inputs}` a Pulumi
+ * mock or a policy pack sees). Each rule returns violations; an empty list means it passes.
+ */
+
+export interface Violation {
+  rule: string;
+  resource: string;
+  message: string;
+}
+
+export interface ResourceRule {
+  name: string;
+  description: string;
+  check(resource: RecordedResource): string[];
+}
+
+export interface StackRule {
+  name: string;
+  description: string;
+  check(resources: readonly RecordedResource[]): Violation[];
+}
+
+const BUCKET_TYPES = new Set(["aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"]);
+const PAB_TYPE = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock";
+const SSE_TYPES = new Set([
+  "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+  "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+]);
+const BUCKET_POLICY_TYPE = "aws:s3/bucketPolicy:BucketPolicy";
+
+function label(r: RecordedResource): string {
+  return `${r.type}::${r.name}`;
+}
+
+function deniesInsecureTransport(policy: unknown): boolean {
+  return parsePolicy(policy).some((s) => {
+    if (s.effect !== "Deny") return false;
+    if (!s.actions.some((a) => a === "s3:*" || a === "*")) return false;
+    if (!s.condition.Bool?.["aws:SecureTransport"]?.includes("false")) return false;
+    const buckets = s.resources.filter((r) => !r.includes("/"));
+    return buckets.some((b) => s.resources.includes(`${b}/*`));
+  });
+}
+
+/** A bucket must have all four public-access blocks, default encryption and a TLS-only policy. */
+export const bucketProtection: StackRule = {
+  name: "s3-bucket-protection",
+  description:
+    "Every S3 bucket has all four public-access blocks, default encryption and a policy denying aws:SecureTransport=false.",
+  check(resources) {
+    const violations: Violation[] = [];
+    for (const bucket of resources.filter((r) => BUCKET_TYPES.has(r.type))) {
+      const id = bucket.id ?? (bucket.inputs.bucket as string | undefined);
+      const attached = (types: (t: string) => boolean) =>
+        resources.filter((r) => types(r.type) && r.inputs.bucket === id);
+      const problems: string[] = [];
+      const pab = attached((t) => t === PAB_TYPE);
+      const fullPab = pab.some(
+        (p) =>
+          p.inputs.blockPublicAcls === true &&
+          p.inputs.blockPublicPolicy === true &&
+          p.inputs.ignorePublicAcls === true &&
+          p.inputs.restrictPublicBuckets === true,
+      );
+      if (!fullPab) problems.push("has no public-access block with all four settings true");
+      const sse = attached((t) => SSE_TYPES.has(t));
+      const encrypted = sse.some((s) =>
+        (
+          (s.inputs.rules as Array<{ applyServerSideEncryptionByDefault?: { sseAlgorithm?: string } }>) ?? []
+        ).some((rule) => !!rule.applyServerSideEncryptionByDefault?.sseAlgorithm),
+      );
+      if (!encrypted) problems.push("has no default encryption");
+      const policies = attached((t) => t === BUCKET_POLICY_TYPE);
+      if (!policies.some((p) => deniesInsecureTransport(p.inputs.policy)))
+        problems.push("has no policy denying aws:SecureTransport=false");
+      for (const problem of problems)
+        violations.push({ rule: this.name, resource: label(bucket), message: `Bucket ${problem}.` });
+    }
+    return violations;
+  },
+};
+
+/** Actions that have no resource-level permissions: `"Resource": "*"` is the narrowest possible. */
+export const ACTIONS_WITHOUT_RESOURCE_SCOPE = ["ecr:GetAuthorizationToken", "sts:GetCallerIdentity"];
+
+function isWildcardResource(resource: string): boolean {
+  return (
+    resource === "*" ||
+    /^arn:[^:]+:[^:]+:[^:]*:[^:]*:\*$/.test(resource) || // arn:aws:glue:r:a:*
+    /^arn:[^:]+:s3:::\*/.test(resource) || // any bucket
+    /^arn:[^:]+:s3:::[^/]+\/\*$/.test(resource) || // every object of a bucket
+    /^arn:[^:]+:[^:]+:[^:]*:[^:]*:[a-z-]+\/\*$/.test(resource) // every database/table/workgroup/role/parameter
+  );
+}
+
+/** No `"Action": "*"` (or `service:*`) in an Allow, and no wildcard resource where a narrower one exists. */
+export const iamLeastPrivilege: ResourceRule = {
+  name: "iam-least-privilege",
+  description:
+    'IAM Allow statements name actions (no "*", no "service:*", no NotAction) and resources narrower than a wildcard.',
+  check(resource) {
+    const problems: string[] = [];
+    for (const statements of identityPolicies(resource)) {
+      for (const s of statements.filter((st) => st.effect === "Allow")) {
+        if (s.actions.some((a) => a === "*" || a.endsWith(":*")))
+          problems.push(`Statement ${s.sid} allows a wildcard action.`);
+        if (s.notActions.length > 0 || s.notResources.length > 0)
+          problems.push(`Statement ${s.sid} uses NotAction/NotResource in an Allow.`);
+        const scoped = s.actions.filter((a) => !ACTIONS_WITHOUT_RESOURCE_SCOPE.includes(a));
+        const wild = s.resources.filter(isWildcardResource);
+        if (wild.length > 0 && scoped.length > 0) {
+          problems.push(
+            `Statement ${s.sid} grants ${scoped.join(", ")} on wildcard resource ${wild.join(", ")}.`,
+          );
+        }
+      }
+    }
+    return problems;
+  },
+};
+
+/** EC2 instances and launch templates require IMDSv2 tokens. */
+export const imdsV2Required: ResourceRule = {
+  name: "ec2-imdsv2-required",
+  description: "EC2 instances and launch templates set metadataOptions.httpTokens to 'required'.",
+  check(resource) {
+    if (
+      resource.type !== "aws:ec2/instance:Instance" &&
+      resource.type !== "aws:ec2/launchTemplate:LaunchTemplate"
+    )
+      return [];
+    const tokens = (resource.inputs.metadataOptions as { httpTokens?: string } | undefined)?.httpTokens;
+    return tokens === "required"
+      ? []
+      : [`metadataOptions.httpTokens is ${JSON.stringify(tokens)}, expected "required" (IMDSv2).`];
+  },
+};
+
+const WORLD = new Set(["0.0.0.0/0", "::/0"]);
+
+/** No inbound rule from the whole internet, on any port. */
+export const noWorldOpenSecurityGroup: ResourceRule = {
+  name: "no-world-open-ingress",
+  description: "Security groups have no inbound rule from 0.0.0.0/0 or ::/0 on any port.",
+  check(resource) {
+    const open = (rule: Record<string, unknown>) =>
+      [...((rule.cidrBlocks as string[]) ?? []), ...((rule.ipv6CidrBlocks as string[]) ?? [])].some((c) =>
+        WORLD.has(c),
+      );
+    switch (resource.type) {
+      case "aws:ec2/securityGroup:SecurityGroup":
+        return ((resource.inputs.ingress as Array<Record<string, unknown>>) ?? [])
+          .filter(open)
+          .map((rule) => `Ingress ${rule.protocol} ${rule.fromPort}-${rule.toPort} is open to the world.`);
+      case "aws:ec2/securityGroupRule:SecurityGroupRule":
+        return resource.inputs.type === "ingress" && open(resource.inputs)
+          ? ["Ingress rule is open to the world."]
+          : [];
+      case "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule":
+        return WORLD.has(String(resource.inputs.cidrIpv4)) || WORLD.has(String(resource.inputs.cidrIpv6))
+          ? ["Ingress rule is open to the world."]
+          : [];
+      default:
+        return [];
+    }
+  },
+};
+
+const WRITE_ACTIONS = [
+  "s3:PutObject",
+  "s3:DeleteObject",
+  "s3:DeleteObjectVersion",
+  "s3:PutObjectAcl",
+  "s3:RestoreObject",
+  "s3:PutBucketPolicy",
+  "s3:DeleteBucket",
+  "glue:CreateTable",
+  "glue:UpdateTable",
+  "glue:DeleteTable",
+  "glue:BatchDeleteTable",
+  "glue:CreateDatabase",
+  "glue:UpdateDatabase",
+  "glue:DeleteDatabase",
+  "glue:CreatePartition",
+  "glue:BatchCreatePartition",
+  "glue:UpdatePartition",
+  "glue:DeletePartition",
+  "glue:BatchDeletePartition",
+];
+
+function isOwoxResultObject(resource: string): boolean {
+  const m = /^arn:[^:]+:s3:::[^/]+\/(.+)$/.exec(resource);
+  return !!m?.[1] && OWOX_RESULT_PREFIXES.some((prefix) => m[1]?.startsWith(prefix));
+}
+
+/** OWOX's identity is read-only on data: it writes only under OWOX's own result prefixes. */
+export const owoxReadOnly: ResourceRule = {
+  name: "owox-read-only",
+  description:
+    "Policies of owox-integrator-* users grant no write outside OWOX's own result prefixes and no catalog write.",
+  check(resource) {
+    const owoxUsers = new Set(ENVIRONMENTS.map(owoxUserName));
+    const user = resource.inputs.user;
+    if (typeof user !== "string" || !owoxUsers.has(user)) return [];
+    if (resource.type === "aws:iam/userPolicyAttachment:UserPolicyAttachment") {
+      return [
+        `Managed policy ${String(resource.inputs.policyArn)} is attached to ${user}; only its inline read-only policy is allowed.`,
+      ];
+    }
+    const problems: string[] = [];
+    for (const s of parsePolicy(resource.inputs.policy ?? "{}")) {
+      if (!allowsAny(s, WRITE_ACTIONS)) continue;
+      const outside = s.resources.filter((r) => !isOwoxResultObject(r));
+      if (outside.length > 0) problems.push(`Statement ${s.sid} lets ${user} write ${outside.join(", ")}.`);
+    }
+    return problems;
+  },
+};
+
+/** What an identity of `other` would be named: its prefixes, database, workgroup, parameter and role. */
+function otherEnvironmentProbes(other: Environment) {
+  const db = databaseName(other);
+  return {
+    s3Keys: [...LAYERS.map((layer) => `${other}/${layer}/measurements/x`), `${athenaResultsPrefix(other)}x`],
+    arnTails: [
+      `database/${db}`,
+      `table/${db}/measurements`,
+      `workgroup/${workgroupName(other)}`,
+      `parameter${apiKeyParameterName(other)}`,
+      `role/${pipelineRoleName(other)}`,
+    ],
+  };
+}
+
+function reachesOther(s: NormalizedStatement, other: Environment, ownBuckets: ReadonlySet<string>): string[] {
+  if (s.effect !== "Allow") return [];
+  const probes = otherEnvironmentProbes(other);
+  const hits: string[] = [];
+  for (const resource of s.resources) {
+    if (resource === "*") {
+      hits.push("*");
+      continue;
+    }
+    const object = /^arn:[^:]+:s3:::[^/]+\/(.+)$/.exec(resource);
+    if (object?.[1]) {
+      if (probes.s3Keys.some((key) => iamGlobMatches(object[1] as string, key))) hits.push(resource);
+      continue;
+    }
+    const bucket = /^arn:[^:]+:s3:::([^/]+)$/.exec(resource)?.[1];
+    if (bucket !== undefined && ownBuckets.has(bucket)) continue;
+    if (bucket !== undefined && s.actions.some((a) => /^s3:(ListBucket|\*)/i.test(a))) {
+      const prefixes = Object.values(s.condition).flatMap((kv) => kv["s3:prefix"] ?? []);
+      if (prefixes.length === 0 || prefixes.some((p) => probes.s3Keys.some((key) => iamGlobMatches(p, key))))
+        hits.push(`${resource} (list)`);
+      continue;
+    }
+    const tail = /^arn:[^:]+:[^:]+:[^:]*:[^:]*:(.+)$/.exec(resource)?.[1];
+    if (tail && probes.arnTails.some((probe) => iamGlobMatches(tail, probe))) hits.push(resource);
+  }
+  return hits;
+}
+
+/**
+ * In environment `env`'s stack, no identity policy reaches another environment's prefixes, database,
+ * workgroup, key or role. Listing a bucket (which names every key) counts as reaching it unless the
+ * listing is limited by `s3:prefix` or the bucket is one the env's stack owns (`ownBuckets`).
+ */
+export function environmentIsolation(
+  env: Environment,
+  ownBuckets: ReadonlySet<string> = new Set(),
+): ResourceRule {
+  const others = ENVIRONMENTS.filter((e) => e !== env);
+  return {
+    name: `environment-isolation-${env}`,
+    description: `Identities of ${env} cannot reach ${others.join(", ")}'s prefixes, database, workgroup, API key or pipeline role.`,
+    check(resource) {
+      const problems: string[] = [];
+      for (const statements of identityPolicies(resource)) {
+        for (const s of statements) {
+          for (const other of others) {
+            const hits = reachesOther(s, other, ownBuckets);
+            if (hits.length > 0) problems.push(`Statement ${s.sid} reaches ${other}: ${hits.join(", ")}.`);
+          }
+        }
+      }
+      return problems;
+    },
+  };
+}
+
+export const RESOURCE_RULES: readonly ResourceRule[] = [
+  iamLeastPrivilege,
+  imdsV2Required,
+  noWorldOpenSecurityGroup,
+  owoxReadOnly,
+];
+export const STACK_RULES: readonly StackRule[] = [bucketProtection];
+
+/** Runs every rule (plus environment isolation for an environment stack) over a stack's resources. */
+export function checkResources(
+  resources: readonly RecordedResource[],
+  opts: { env?: Environment } = {},
+): Violation[] {
+  const ownBuckets = new Set(
+    resources.filter((r) => BUCKET_TYPES.has(r.type)).map((r) => r.id ?? String(r.inputs.bucket)),
+  );
+  const rules = opts.env ? [...RESOURCE_RULES, environmentIsolation(opts.env, ownBuckets)] : RESOURCE_RULES;
+  const violations: Violation[] = [];
+  for (const r of resources) {
+    for (const rule of rules) {
+      for (const message of rule.check(r)) violations.push({ rule: rule.name, resource: label(r), message });
+    }
+  }
+  for (const rule of STACK_RULES) violations.push(...rule.check(resources));
+  return violations;
+}
+
+const SECRET_NAME = /secret|password|passphrase|private.?key|token|api.?key$/i;
+
+async function resolve(value: unknown): Promise<{ value: unknown; secret: boolean }> {
+  // Stack outputs are lifted the same way: a plain object holding a secret Output becomes a secret output.
+  const output = pulumi.output(value) as pulumi.Output<unknown>;
+  const [resolved, secret] = await Promise.all([
+    new Promise<unknown>((r) => output.apply((v) => r(v))),
+    pulumi.isSecret(output),
+  ]);
+  return { value: resolved, secret };
+}
+
+function secretPaths(value: unknown, path: string): string[] {
+  if (value === null || typeof value !== "object") return [];
+  return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => {
+    const p = `${path}.${k}`;
+    return [...(SECRET_NAME.test(k) && v !== undefined && v !== null ? [p] : []), ...secretPaths(v, p)];
+  });
+}
+
+/** A stack output holding a secret-named value (secret, password, token, private key, API key) must be a Pulumi secret. */
+export async function checkSecretOutputs(outputs: Record<string, unknown>): Promise<Violation[]> {
+  const violations: Violation[] = [];
+  for (const [name, raw] of Object.entries(outputs)) {
+    const { value, secret } = await resolve(raw);
+    if (secret) continue;
+    const paths = [
+      ...(SECRET_NAME.test(name) && value !== undefined ? [name] : []),
+      ...secretPaths(value, name),
+    ];
+    for (const p of paths) {
+      violations.push({
+        rule: "secret-outputs",
+        resource: `output ${name}`,
+        message: `Output ${p} looks secret but is not marked secret.`,
+      });
+    }
+  }
+  return violations;
+}

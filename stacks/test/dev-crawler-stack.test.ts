@@ -1,0 +1,25 @@
+import { checkResources } from "@openaq-lakehouse/infra";
+import { describe, expect, it } from "vitest";
+import { MOCK, one, policyOf } from "../../infra/test/support/pulumi-mocks.js";
+import { runEnvironmentStack } from "./support/environment-stack.js";
+
+describe("dev stack with the optional crawler", () => {
+  it("adds the crawler, lets dev's pipeline role start it, and still passes every rule", async () => {
+    const { stack } = await runEnvironmentStack("dev", {
+      "openaq-lakehouse:crawler": "true",
+      "openaq-lakehouse:crawlerSchedule": "cron(15 3 * * ? *)",
+    });
+    const crawler = one(stack.resources, "aws:glue/crawler:Crawler").inputs;
+    expect(crawler).toMatchObject({
+      name: "openaq-dev-processed",
+      databaseName: "openaq_dev",
+      schemaChangePolicy: { updateBehavior: "LOG", deleteBehavior: "LOG" },
+    });
+    const pipeline = policyOf(one(stack.resources, "aws:iam/rolePolicy:RolePolicy", "pipeline-dev-policy"));
+    expect(pipeline.Statement.find((s) => s.Sid === "RunOwnCrawler")).toMatchObject({
+      Action: ["glue:StartCrawler", "glue:GetCrawler"],
+      Resource: [`arn:aws:glue:${MOCK.region}:${MOCK.accountId}:crawler/openaq-dev-processed`],
+    });
+    expect(checkResources(stack.resources, { env: "dev" })).toEqual([]);
+  });
+});

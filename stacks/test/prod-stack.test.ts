@@ -1,0 +1,3 @@
+import { environmentStackSuite } from "./support/environment-suite.js";
+
+environmentStackSuite("prod", { bytesScannedCutoff: 10_737_418_240 });

@@ -1,0 +1,28 @@
+import { resolve } from "node:path";
+import type { Environment } from "@openaq-lakehouse/pipeline-core";
+import { PLATFORM_OUTPUTS } from "../../../infra/test/support/platform-outputs.js";
+import { installMocks, type MockedStack, settle } from "../../../infra/test/support/pulumi-mocks.js";
+import { readStackConfig } from "../../../infra/test/support/stack-config.js";
+
+export const ROOT = resolve(import.meta.dirname, "../../..");
+export const TEST_API_KEY = "test-openaq-api-key-0123456789";
+
+/** Runs the program of environment stack `env` from its real stack file, against mocks. */
+export async function runEnvironmentStack(
+  env: Environment,
+  extraConfig: Record<string, string> = {},
+): Promise<{ stack: MockedStack; outputs: Record<string, unknown> }> {
+  const stack = await installMocks({
+    stack: env,
+    config: {
+      ...readStackConfig(resolve(ROOT, `Pulumi.${env}.yaml`)),
+      "openaq-lakehouse:openaqApiKey": TEST_API_KEY,
+      ...extraConfig,
+    },
+    stackOutputs: PLATFORM_OUTPUTS,
+  });
+  const { default: main } = await import("../../src/index.js");
+  const outputs = await main();
+  await settle(outputs, stack.resources);
+  return { stack, outputs };
+}

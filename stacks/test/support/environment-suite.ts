@@ -1,0 +1,268 @@
+import {
+  checkResources,
+  checkSecretOutputs,
+  OWOX_RESULT_PREFIXES,
+  owoxUserName,
+  PARQUET_SERDE,
+  pipelineRoleName,
+  workgroupName,
+} from "@openaq-lakehouse/infra";
+import {
+  DATASETS,
+  databaseName,
+  ENVIRONMENTS,
+  type Environment,
+  glueColumns,
+  gluePartitionKeys,
+  SERVING_VIEWS,
+} from "@openaq-lakehouse/pipeline-core";
+import * as pulumi from "@pulumi/pulumi";
+import { beforeAll, describe, expect, it } from "vitest";
+import { PLATFORM_OUTPUTS } from "../../../infra/test/support/platform-outputs.js";
+import {
+  MOCK,
+  type MockedStack,
+  ofType,
+  one,
+  policyOf,
+  registeredUrns,
+  resolved,
+  typeChain,
+} from "../../../infra/test/support/pulumi-mocks.js";
+import { runEnvironmentStack, TEST_API_KEY } from "./environment-stack.js";
+
+type Statement = {
+  Sid: string;
+  Action: string[];
+  Resource: string[];
+  Condition?: Record<string, Record<string, string[]>>;
+};
+
+/** The assertions every environment stack must pass; `expected` holds what differs between envs. */
+export function environmentStackSuite(env: Environment, expected: { bytesScannedCutoff: number }): void {
+  const other = ENVIRONMENTS.find((e) => e !== env)!;
+  const db = databaseName(env);
+  const bucket = PLATFORM_OUTPUTS.bucketName;
+  let stack: MockedStack;
+  let outputs: Record<string, unknown>;
+
+  beforeAll(async () => {
+    ({ stack, outputs } = await runEnvironmentStack(env));
+  });
+
+  const statements = (type: string, name?: string): Record<string, Statement> =>
+    Object.fromEntries(
+      (policyOf(one(stack.resources, type, name)).Statement as Statement[]).map((s) => [s.Sid, s]),
+    );
+
+  describe(`${env} stack: catalog`, () => {
+    it(`creates Glue database ${db}`, () => {
+      expect(one(stack.resources, "aws:glue/catalogDatabase:CatalogDatabase").inputs.name).toBe(db);
+    });
+
+    it("creates one Parquet table per pipeline-core dataset with its columns and partition keys", () => {
+      const tables = ofType(stack.resources, "aws:glue/catalogTable:CatalogTable");
+      expect(tables.map((t) => t.inputs.name).sort()).toEqual(Object.keys(DATASETS).sort());
+      for (const dataset of Object.values(DATASETS)) {
+        const t = tables.find((x) => x.inputs.name === dataset.name)!.inputs as Record<string, any>;
+        expect(t.databaseName).toBe(db);
+        expect(t.tableType).toBe("EXTERNAL_TABLE");
+        expect(t.storageDescriptor.columns).toEqual(glueColumns(dataset));
+        expect(t.partitionKeys).toEqual(gluePartitionKeys(dataset));
+        expect(t.partitionKeys.map((k: { name: string }) => k.name)).toEqual(["year", "month", "day"]);
+        expect(t.storageDescriptor.serDeInfo.serializationLibrary).toBe(PARQUET_SERDE);
+        expect(t.storageDescriptor.location).toBe(`s3://${bucket}/${env}/processed/${dataset.name}/`);
+        expect(t.parameters).toMatchObject({
+          EXTERNAL: "TRUE",
+          "projection.enabled": "true",
+          "projection.year.range": "2016,2099",
+          "projection.month.digits": "2",
+          "storage.location.template": `s3://${bucket}/${env}/processed/${dataset.name}/year=\${year}/month=\${month}/day=\${day}/`,
+        });
+      }
+    });
+
+    it("creates no crawler unless configured", () => {
+      expect(ofType(stack.resources, "aws:glue/crawler:Crawler")).toEqual([]);
+    });
+  });
+
+  describe(`${env} stack: Athena`, () => {
+    it(`has workgroup ${workgroupName(env)} with enforced settings, engine v3, encrypted results and a cutoff`, () => {
+      const wg = one(stack.resources, "aws:athena/workgroup:Workgroup").inputs as Record<string, any>;
+      expect(wg.name).toBe(workgroupName(env));
+      expect(wg.configuration).toMatchObject({
+        enforceWorkgroupConfiguration: true,
+        bytesScannedCutoffPerQuery: expected.bytesScannedCutoff,
+        engineVersion: { selectedEngineVersion: "Athena engine version 3" },
+        resultConfiguration: {
+          outputLocation: `s3://${bucket}/athena-results/${env}/`,
+          encryptionConfiguration: { encryptionOption: "SSE_S3" },
+        },
+      });
+    });
+  });
+
+  describe(`${env} stack: pipeline identity`, () => {
+    it("is a role only the Airflow host's role can assume", () => {
+      const role = one(stack.resources, "aws:iam/role:Role").inputs;
+      expect(role.name).toBe(pipelineRoleName(env));
+      expect(JSON.parse(String(role.assumeRolePolicy)).Statement).toEqual([
+        expect.objectContaining({
+          Effect: "Allow",
+          Principal: { AWS: PLATFORM_OUTPUTS.hostRoleArn },
+          Action: "sts:AssumeRole",
+        }),
+      ]);
+    });
+
+    it("writes only its env's raw/processed/quarantine prefixes and reads its own API key", () => {
+      const s = statements("aws:iam/rolePolicy:RolePolicy");
+      const written = s.WriteOwnDataPrefixes!.Resource;
+      expect(written).toHaveLength(6);
+      for (const r of written)
+        expect(r).toMatch(
+          new RegExp(
+            `^arn:aws:s3:::${bucket}/${env}/(raw|processed|quarantine)/(measurements|locations)/\\*$`,
+          ),
+        );
+      expect(s.ReadOwnApiKey!.Resource).toEqual([
+        `arn:aws:ssm:${MOCK.region}:${MOCK.accountId}:parameter/openaq-lakehouse/${env}/openaq-api-key`,
+      ]);
+      expect(s.AthenaOwnWorkgroup!.Resource).toEqual([
+        `arn:aws:athena:${MOCK.region}:${MOCK.accountId}:workgroup/${workgroupName(env)}`,
+      ]);
+      expect(s.GluePartitionsOfOwnTables!.Resource).toContain(
+        `arn:aws:glue:${MOCK.region}:${MOCK.accountId}:table/${db}/measurements`,
+      );
+      expect(s.GlueServingViewsOfOwnDatabase!.Resource.filter((r) => r.includes(":table/"))).toEqual(
+        SERVING_VIEWS.map((v) => `arn:aws:glue:${MOCK.region}:${MOCK.accountId}:table/${db}/${v}`),
+      );
+      expect(JSON.stringify(s)).not.toContain(`/${other}/`);
+      expect(JSON.stringify(s)).not.toContain(databaseName(other));
+    });
+  });
+
+  describe(`${env} stack: OpenAQ API key`, () => {
+    it("is an SSM SecureString from secret config", () => {
+      const p = one(stack.resources, "aws:ssm/parameter:Parameter");
+      expect(p.inputs).toMatchObject({
+        name: `/openaq-lakehouse/${env}/openaq-api-key`,
+        type: "SecureString",
+        value: TEST_API_KEY,
+      });
+      expect(p.secretInputs).toContain("value");
+    });
+  });
+
+  describe(`${env} stack: OWOX access`, () => {
+    it(`is IAM user ${owoxUserName(env)} with programmatic access only`, () => {
+      expect(one(stack.resources, "aws:iam/user:User").inputs.name).toBe(owoxUserName(env));
+      expect(ofType(stack.resources, "aws:iam/userLoginProfile:UserLoginProfile")).toEqual([]);
+      expect(one(stack.resources, "aws:iam/accessKey:AccessKey").inputs.user).toBe(owoxUserName(env));
+    });
+
+    it("queries in the primary workgroup, reads its env's views, tables and processed prefix, writes only OWOX's result prefixes", () => {
+      const s = statements("aws:iam/userPolicy:UserPolicy");
+      const results = one(stack.resources, "aws:s3/bucket:Bucket").id!;
+      expect(s.AthenaPrimaryWorkgroup!.Resource).toEqual([
+        `arn:aws:athena:${MOCK.region}:${MOCK.accountId}:workgroup/primary`,
+      ]);
+      for (const table of [...Object.keys(DATASETS), ...SERVING_VIEWS]) {
+        expect(s.GlueReadOwnDatabase!.Resource).toContain(
+          `arn:aws:glue:${MOCK.region}:${MOCK.accountId}:table/${db}/${table}`,
+        );
+      }
+      expect(s.GlueReadOwnDatabase!.Action.every((a) => /^glue:(Get|BatchGet)/.test(a))).toBe(true);
+      expect(s.ReadOwnProcessedData!.Action).toEqual(["s3:GetObject"]);
+      expect(s.ReadOwnProcessedData!.Resource).toEqual(
+        Object.keys(DATASETS).map((d) => `arn:aws:s3:::${bucket}/${env}/processed/${d}/*`),
+      );
+      expect(s.OwoxResultObjects!.Resource).toEqual(
+        OWOX_RESULT_PREFIXES.map((p) => `arn:aws:s3:::${results}/${p}*`),
+      );
+      expect(s.OwoxResultObjects!.Action).toEqual(
+        expect.arrayContaining(["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]),
+      );
+    });
+
+    it("has a private results bucket of its own, whose leftovers expire", () => {
+      const rules = one(stack.resources, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
+        .inputs.rules as Array<Record<string, any>>;
+      for (const prefix of OWOX_RESULT_PREFIXES)
+        expect(rules.find((r) => r.filter?.prefix === prefix)?.expiration).toEqual({ days: 1 });
+    });
+  });
+
+  describe(`${env} stack: outputs`, () => {
+    it("exports the usual outputs", async () => {
+      expect(await resolved(outputs.environment as string)).toBe(env);
+      expect(await resolved(outputs.bucket as string)).toBe(bucket);
+      expect(await resolved(outputs.database as string)).toBe(db);
+      expect(await resolved(outputs.workgroup as string)).toBe(workgroupName(env));
+      expect(await resolved(outputs.registryUrl as string)).toBe(PLATFORM_OUTPUTS.registryUrl);
+      expect(await resolved(outputs.extractorImage as string)).toBe(PLATFORM_OUTPUTS.extractorImage);
+      expect(await resolved(outputs.hostId as string)).toBe(PLATFORM_OUTPUTS.hostInstanceId);
+      expect(await resolved(outputs.pipelineRoleArn as string)).toBe(
+        `arn:aws:iam::${MOCK.accountId}:role/${pipelineRoleName(env)}`,
+      );
+    });
+
+    it("exports one secret `owox` output with exactly what OWOX's Athena storage and data marts take", async () => {
+      const owox = outputs.owox as pulumi.Output<unknown>;
+      expect(await pulumi.isSecret(owox)).toBe(true);
+      const results = one(stack.resources, "aws:s3/bucket:Bucket").id!;
+      expect(await resolved(owox)).toEqual({
+        environment: env,
+        storage: {
+          type: "AWS_ATHENA",
+          title: `OpenAQ Athena (${env})`,
+          config: { region: MOCK.region, outputBucket: results },
+          credentials: { accessKeyId: MOCK.accessKeyId, secretAccessKey: MOCK.secretAccessKey },
+        },
+        dataMarts: [
+          {
+            title: `OpenAQ Latest AQI (${env})`,
+            definitionType: "VIEW",
+            definition: { fullyQualifiedName: `${db}.view_latest_aqi` },
+          },
+          {
+            title: `OpenAQ Daily average (${env})`,
+            definitionType: "VIEW",
+            definition: { fullyQualifiedName: `${db}.view_daily_average` },
+          },
+        ],
+      });
+      expect(results).not.toMatch(/^s3:|\//);
+    });
+  });
+
+  describe(`${env} stack: guardrails`, () => {
+    it("passes every policy rule, including isolation from the other environment", async () => {
+      expect(checkResources(stack.resources, { env })).toEqual([]);
+      expect(await checkSecretOutputs(outputs)).toEqual([]);
+    });
+
+    it("registers every AWS resource inside one of the project's components", () => {
+      const cloud = registeredUrns().filter((u) => (typeChain(u).at(-1) ?? "").startsWith("aws:"));
+      expect(cloud.length).toBeGreaterThan(10);
+      expect(cloud.filter((u) => !typeChain(u).some((t) => t.startsWith("openaq:")))).toEqual([]);
+    });
+
+    it("registers no resource of the platform (bucket, registry, host, topic)", () => {
+      const types = new Set(stack.resources.map((r) => r.type));
+      for (const t of [
+        "aws:ec2/instance:Instance",
+        "aws:ecr/repository:Repository",
+        "aws:sns/topic:Topic",
+        "docker-build:index:Image",
+      ]) {
+        expect(types.has(t)).toBe(false);
+      }
+      // Its one bucket is OWOX's results bucket, not the data bucket.
+      expect(ofType(stack.resources, "aws:s3/bucket:Bucket").map((b) => b.name)).toEqual([
+        `owox-${env}-results`,
+      ]);
+    });
+  });
+}
