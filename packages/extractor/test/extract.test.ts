@@ -1,0 +1,268 @@
+import { createHash } from "node:crypto";
+import {
+  isPipelineError,
+  listKeys,
+  type ObjectStore,
+  type PipelineError,
+  rawKey,
+} from "@openaq-lakehouse/pipeline-core";
+import { afterEach, describe, expect, it } from "vitest";
+import type { FakeOpenAq } from "../src/fake-openaq/index.js";
+import {
+  MANIFEST_NAME,
+  metaName,
+  type RawManifest,
+  type RawResponseMeta,
+  sensorPageName,
+} from "../src/raw/names.js";
+import { extractDay } from "../src/steps/extract.js";
+import { captureLog, DAY, startTestServer, tempLake, testClient } from "./support/fake.js";
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()?.();
+});
+
+async function setup(opts: Parameters<typeof startTestServer>[0] = {}) {
+  const server = await startTestServer(opts);
+  const lake = await tempLake();
+  cleanups.push(lake.cleanup, () => server.close());
+  return { server, store: lake.store };
+}
+
+const decoder = new TextDecoder();
+const manifestKey = rawKey({ env: "dev", dataset: "measurements", day: DAY }, MANIFEST_NAME);
+
+async function readJson<T>(store: ObjectStore, key: string): Promise<T> {
+  const bytes = await store.get(key);
+  if (!bytes) throw new Error(`missing ${key}`);
+  return JSON.parse(decoder.decode(bytes)) as T;
+}
+
+/** Every raw object of the day: key → bytes. */
+async function snapshot(store: ObjectStore): Promise<Map<string, Buffer>> {
+  const out = new Map<string, Buffer>();
+  for (const key of await listKeys(store, "dev/raw/"))
+    out.set(key, Buffer.from((await store.get(key)) as Uint8Array));
+  return out;
+}
+
+const bodiesOnly = (snap: Map<string, Buffer>) =>
+  new Map([...snap].filter(([k]) => !k.endsWith(".meta.json")).map(([k, v]) => [k, v.toString("hex")]));
+
+async function failure(p: Promise<unknown>): Promise<PipelineError> {
+  try {
+    await p;
+  } catch (e) {
+    if (isPipelineError(e)) return e;
+    throw e;
+  }
+  throw new Error("expected a failure");
+}
+
+function client(server: FakeOpenAq, opts: Parameters<typeof testClient>[1] = {}) {
+  return testClient(server, opts);
+}
+
+describe("extractDay", () => {
+  it("stores the locations snapshot and every sensor that can have data, skipping (and counting) the rest", async () => {
+    const { server, store } = await setup();
+    const log = captureLog();
+    const report = await extractDay({ store, env: "dev", day: DAY, client: client(server), log });
+
+    expect(report.locations).toBe(20); // the 21 fixture stations minus the Cambodian one
+    expect(report.sensorsAsked).toBe(61);
+    expect(report.sensorsSkipped).toBe(20);
+    expect(report.skippedByReason).toEqual({ "never-reported": 2, "last-before-day": 18 });
+    expect(report.requests).toBe(1 + 61);
+    expect(report.retries).toBe(0);
+    expect(report.objectsWritten).toBe(2 * (1 + 61) + 1);
+    expect(log.lines.some((l) => l.includes("asking 61 sensors, skipping 20"))).toBe(true);
+    expect(log.progressCalls.at(-1)).toEqual(["extract", 61, 61]);
+
+    const manifest = await readJson<RawManifest>(store, manifestKey);
+    expect(manifest).toMatchObject({
+      version: 1,
+      day: DAY,
+      countryId: 56,
+      locationsPages: ["locations-p0001.json"],
+    });
+    expect(manifest.sensors).toHaveLength(61);
+    expect(manifest.sensors.find((s) => s.sensorId === 7772032)).toEqual({
+      sensorId: 7772032,
+      locationId: 2161292,
+      parameterId: 2,
+      pages: ["sensor-7772032-p0001.json"],
+    });
+    expect(manifest.skippedSensors).toContainEqual({
+      sensorId: 21631,
+      locationId: 7440,
+      reason: "last-before-day",
+    });
+    expect(manifest.skippedSensors).toContainEqual({
+      sensorId: 37,
+      locationId: 18,
+      reason: "never-reported",
+    });
+    expect(report.rawKeys).toContain(manifestKey);
+  });
+
+  it("stores each body byte-for-byte with a sidecar that has no key and no volatile headers", async () => {
+    const { server, store } = await setup();
+    await extractDay({ store, env: "dev", day: DAY, client: client(server) });
+    const name = sensorPageName(7772032, 1);
+    const key = rawKey({ env: "dev", dataset: "measurements", day: DAY }, name);
+    const body = (await store.get(key)) as Uint8Array;
+    const direct = await fetch(
+      `${server.url}/v3/sensors/7772032/measurements?datetime_from=2026-03-20T00%3A00%3A00Z&datetime_to=2026-03-21T00%3A00%3A00Z&limit=1000&page=1`,
+      { headers: { "X-API-Key": server.apiKey } },
+    );
+    expect(Buffer.from(body).equals(Buffer.from(await direct.arrayBuffer()))).toBe(true);
+    const meta = await readJson<RawResponseMeta>(
+      store,
+      rawKey({ env: "dev", dataset: "measurements", day: DAY }, metaName(name)),
+    );
+    expect(meta).toEqual({
+      url: `${server.url}/v3/sensors/7772032/measurements?datetime_from=2026-03-20T00%3A00%3A00Z&datetime_to=2026-03-21T00%3A00%3A00Z&limit=1000&page=1`,
+      status: 200,
+      headers: {
+        "cache-control": "public, max-age=900",
+        "content-type": "application/json",
+        vary: "Accept-Encoding",
+      },
+      fetchedAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/),
+      bytes: body.byteLength,
+      sha256: createHash("sha256").update(body).digest("hex"),
+    });
+    const everything = [...(await snapshot(store)).values()].map((b) => b.toString("utf8")).join("\n");
+    expect(everything).not.toContain(server.apiKey);
+  });
+
+  it("reruns into the same objects: identical bodies, sidecars differing only in fetchedAt, no duplicates", async () => {
+    const { server, store } = await setup();
+    await extractDay({ store, env: "dev", day: DAY, client: client(server) });
+    const first = await snapshot(store);
+    await new Promise((r) => setTimeout(r, 5));
+    await extractDay({ store, env: "dev", day: DAY, client: client(server) });
+    const second = await snapshot(store);
+    expect([...second.keys()]).toEqual([...first.keys()]);
+    for (const [key, bytes] of second) {
+      if (!key.endsWith(".meta.json")) {
+        expect(bytes.equals(first.get(key) as Buffer), key).toBe(true);
+        continue;
+      }
+      const a = JSON.parse((first.get(key) as Buffer).toString());
+      const b = JSON.parse(bytes.toString());
+      expect(b.fetchedAt).not.toBe(a.fetchedAt);
+      expect({ ...b, fetchedAt: "" }).toEqual({ ...a, fetchedAt: "" });
+    }
+  });
+
+  it("removes what an earlier run left that this run did not write", async () => {
+    const { server, store } = await setup();
+    const ref = { env: "dev" as const, dataset: "measurements", day: DAY };
+    const stalePage = rawKey(ref, sensorPageName(7772032, 2));
+    const staleSensor = rawKey(ref, sensorPageName(21631, 1)); // a dormant sensor asked by an older rule
+    const oldLocations = rawKey({ ...ref, dataset: "locations" }, "locations-p0002.json");
+    for (const key of [
+      stalePage,
+      rawKey(ref, metaName(sensorPageName(7772032, 2))),
+      staleSensor,
+      oldLocations,
+    ]) {
+      await store.put(key, new TextEncoder().encode("{}"));
+    }
+    await store.put(manifestKey, new TextEncoder().encode('{"version":1,"stale":true}'));
+    const report = await extractDay({ store, env: "dev", day: DAY, client: client(server) });
+    expect(report.staleObjectsDeleted).toBe(4);
+    for (const key of [stalePage, staleSensor, oldLocations]) expect(await store.head(key)).toBeUndefined();
+    expect((await readJson<RawManifest>(store, manifestKey)).version).toBe(1);
+    expect(await readJson<object>(store, manifestKey)).not.toHaveProperty("stale");
+  });
+
+  it("with faults at 20% of requests ends byte-identical (bodies) to a fault-free run", async () => {
+    const clean = await setup();
+    await extractDay({ store: clean.store, env: "dev", day: DAY, client: client(clean.server) });
+    const faulty = await setup({
+      faults: { rate: 0.2, seed: 20, slowMs: 1_500 },
+      rateLimit: { perWindow: 10_000, windowMs: 100, perHour: 1_000_000 },
+    });
+    const faultyClient = client(faulty.server, { timeoutMs: 700, maxRetries: 8, minuteMs: 100 });
+    const report = await extractDay({ store: faulty.store, env: "dev", day: DAY, client: faultyClient });
+    const injected = Object.values(faulty.server.stats.faults).reduce((a, b) => a + (b ?? 0), 0);
+    expect(injected).toBeGreaterThan(5);
+    expect(Object.keys(faulty.server.stats.faults).length).toBeGreaterThanOrEqual(5);
+    // Every injected fault costs a retry (a loaded machine may add a timeout of its own).
+    expect(report.retries).toBeGreaterThanOrEqual(injected);
+    expect(bodiesOnly(await snapshot(faulty.store))).toEqual(bodiesOnly(await snapshot(clean.store)));
+  });
+
+  it("fails when a sensor's retries run out, naming the sensor and why, and leaves no manifest", async () => {
+    const { server, store } = await setup({ faults: { forced: [{ sensorId: 7772048, kind: "503" }] } });
+    await store.put(manifestKey, new TextEncoder().encode('{"version":1}'));
+    const e = await failure(
+      extractDay({ store, env: "dev", day: DAY, client: client(server, { maxRetries: 2 }) }),
+    );
+    expect(e.code).toBe("RETRIES_EXHAUSTED");
+    expect(e.message).toBe(
+      "Gave up on sensor 7772048 (measurements page 1) after 3 attempts; the last one got HTTP 503 (Service Unavailable).",
+    );
+    expect(await store.head(manifestKey)).toBeUndefined();
+  });
+
+  it("is healed by the next run after a crash midway (store failing after some writes)", async () => {
+    const clean = await setup();
+    await extractDay({ store: clean.store, env: "dev", day: DAY, client: client(clean.server) });
+    const { server, store } = await setup();
+    let puts = 0;
+    const crashing: ObjectStore = Object.assign(Object.create(store) as ObjectStore, {
+      put: async (key: string, body: Uint8Array) => {
+        if (++puts > 40) throw new Error("disk full");
+        return store.put(key, body);
+      },
+    });
+    const e = await failure(extractDay({ store: crashing, env: "dev", day: DAY, client: client(server) }));
+    expect(e.code).toBe("EXTRACT_FAILED");
+    expect(e.message).toMatch(/^Extract failed at sensor \d+: disk full$/);
+    expect(await store.head(manifestKey)).toBeUndefined();
+    await extractDay({ store, env: "dev", day: DAY, client: client(server) });
+    expect(bodiesOnly(await snapshot(store))).toEqual(bodiesOnly(await snapshot(clean.store)));
+  });
+
+  it("refuses a day that has not started yet, before asking the API anything", async () => {
+    const { server, store } = await setup();
+    const e = await failure(extractDay({ store, env: "dev", day: "2999-01-01", client: client(server) }));
+    expect(e.code).toBe("DAY_IN_FUTURE");
+    expect(server.stats.requests).toBe(0);
+  });
+
+  it("fails with one sentence on a rejected key and writes nothing", async () => {
+    const { server, store } = await setup();
+    const e = await failure(
+      extractDay({ store, env: "dev", day: DAY, client: client(server, { apiKey: "wrong-key-123456" }) }),
+    );
+    expect(e.message).toBe("The API key was rejected by the OpenAQ API (401).");
+    expect(await listKeys(store, "dev/")).toEqual([]);
+  });
+
+  it("stores every locations page when the country has more than 1,000", async () => {
+    const { server, store } = await setup({ extraLocations: { dormant: 1_050 } });
+    const report = await extractDay({ store, env: "dev", day: DAY, client: client(server) });
+    expect(report.locations).toBe(1_070);
+    expect(report.sensorsAsked).toBe(61);
+    const manifest = await readJson<RawManifest>(store, manifestKey);
+    expect(manifest.locationsPages).toEqual(["locations-p0001.json", "locations-p0002.json"]);
+  });
+
+  it("never exceeds the server's rate limit while keeping it busy", async () => {
+    const { server, store } = await setup({
+      rateLimit: { perWindow: 15, windowMs: 150, perHour: 1_000_000 },
+    });
+    const c = client(server, { requestsPerMinute: 15, minuteMs: 150, concurrency: 6 });
+    const report = await extractDay({ store, env: "dev", day: DAY, client: c });
+    expect(server.stats.rateLimited).toBe(0);
+    expect(report.rateLimited).toBe(0);
+    expect(server.stats.maxUsedInWindow).toBeLessThanOrEqual(15);
+    expect(server.stats.requests).toBe(62);
+  });
+});
