@@ -1,0 +1,60 @@
+import { readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { type DatasetSchema, type Environment, sqlColumns } from "@openaq-lakehouse/pipeline-core";
+
+/** Where DuckDB finds a dataset's processed Parquet: `<lakeRoot>/<env>/processed/<dataset>/`. */
+export function processedDir(lakeRoot: string, env: Environment, dataset: DatasetSchema): string {
+  return join(lakeRoot, env, "processed", dataset.name);
+}
+
+/** True once any `*.parquet` object exists under the folder (temp files of a writer never match). */
+export async function hasParquet(dir: string): Promise<boolean> {
+  let entries: import("node:fs").Dirent[];
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return false;
+    throw e;
+  }
+  for (const entry of entries) {
+    if (entry.isFile() && entry.name.endsWith(".parquet") && !entry.name.startsWith(".")) return true;
+  }
+  for (const entry of entries) {
+    if (entry.isDirectory() && (await hasParquet(join(dir, entry.name)))) return true;
+  }
+  return false;
+}
+
+const quote = (s: string): string => `'${s.replaceAll("'", "''")}'`;
+
+/**
+ * A column cast to its declared type. Timestamps are read back through epoch microseconds: the
+ * writer stores UTC instants (TIMESTAMPTZ to DuckDB) and Athena shows them as naive UTC, and
+ * `make_timestamp(epoch_us(x))` gives exactly that in any session zone, 6× faster than a zone-aware
+ * CAST (measured on 1.75M rows).
+ */
+function castSql(name: string, type: string): string {
+  return type === "TIMESTAMP" ? `make_timestamp(epoch_us(${name}))` : `CAST(${name} AS ${type})`;
+}
+
+/**
+ * The body of `openaq_{env}.<dataset>`: the lake's Parquet read with hive partitioning, each column
+ * cast to the type pipeline-core declares (timestamps become naive UTC `TIMESTAMP`, like an Athena
+ * `timestamp` column), partition keys as strings like Glue's. With no files yet it is an empty
+ * relation of the same columns and types, so views over it still bind and return zero rows.
+ */
+export function datasetRelationSql(schema: DatasetSchema, dir: string | undefined): string {
+  const columns = sqlColumns(schema, "duckdb");
+  if (dir === undefined) {
+    const cols = [
+      ...columns.map((c) => `CAST(NULL AS ${c.type}) AS ${c.name}`),
+      ...schema.partitionKeys.map((k) => `CAST(NULL AS VARCHAR) AS ${k}`),
+    ];
+    return `SELECT ${cols.join(", ")} WHERE false`;
+  }
+  const cols = [...columns.map((c) => `${castSql(c.name, c.type)} AS ${c.name}`), ...schema.partitionKeys];
+  const hiveTypes = schema.partitionKeys.map((k) => `${k}: VARCHAR`).join(", ");
+  const glob = `${dir.replace(/\/+$/, "")}/**/*.parquet`;
+  return `SELECT ${cols.join(", ")} FROM read_parquet(${quote(glob)}, hive_partitioning = true, hive_types = {${hiveTypes}})`;
+}

@@ -1,0 +1,13 @@
+export * from "./athena/engine.js";
+export * from "./deploy.js";
+export { COMPAT_MACROS, COMPAT_SETTINGS } from "./duckdb/compat.js";
+export * from "./duckdb/engine.js";
+export type { ScanProfile } from "./duckdb/profile.js";
+export * from "./engine.js";
+export * from "./format.js";
+export * from "./validate.js";
+export { AQI_CATEGORIES, type AqiBand, PM25_AQI_BANDS_2024 } from "./views/aqi.js";
+export * from "./views/columns.js";
+export { HOURS_PER_DAY } from "./views/daily-average.js";
+export { MAIN_POLLUTANTS, MOLAR_VOLUME_25C, type Pollutant, UGM3_UNITS } from "./views/pollutants.js";
+export * from "./views/render.js";

@@ -1,0 +1,87 @@
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  addDays,
+  formatIsoDay,
+  type IsoDay,
+  LocalFolderStore,
+  type LocationRow,
+  locations,
+  type MeasurementRow,
+  measurements,
+  writePartition,
+} from "@openaq-lakehouse/pipeline-core";
+
+export const UGM3 = "µg/m³";
+export const DAY_MS = 86_400_000;
+
+/** Today's UTC day, the anchor of every window fixture. */
+export function utcToday(): IsoDay {
+  return formatIsoDay(Date.now());
+}
+
+/** Epoch ms of `day` + hh:mm UTC. */
+export function at(day: IsoDay, hour: number, minute = 0): number {
+  return Date.parse(`${day}T00:00:00Z`) + hour * 3_600_000 + minute * 60_000;
+}
+
+export function reading(
+  r: Pick<MeasurementRow, "location_id" | "sensor_id" | "parameter" | "value" | "datetime"> &
+    Partial<MeasurementRow>,
+): MeasurementRow {
+  return {
+    parameter_id: { pm25: 2, pm10: 1, no2: 7, o3: 10, co: 8, so2: 9 }[r.parameter] ?? 99,
+    unit: UGM3,
+    datetime_to: r.datetime + 3_600_000,
+    period_label: "1hour",
+    period_seconds: 3600,
+    coverage_percent: 100,
+    has_flags: false,
+    coordinates: { lat: 21, lon: 105.8 },
+    ...r,
+  };
+}
+
+export function place(
+  r: Pick<LocationRow, "location_id" | "name" | "city"> & Partial<LocationRow>,
+): LocationRow {
+  return {
+    locality: null,
+    country_code: "VN",
+    country_name: "Vietnam",
+    provider: "AirNow",
+    owner: null,
+    timezone: "Asia/Ho_Chi_Minh",
+    is_monitor: true,
+    is_mobile: false,
+    coordinates: { lat: 21.0245, lon: 105.84117 },
+    datetime_first: null,
+    datetime_last: null,
+    ...r,
+  };
+}
+
+export async function tempLake(prefix: string): Promise<string> {
+  return mkdtemp(join(tmpdir(), `${prefix}-`));
+}
+
+/** Writes measurements into their UTC-day partitions and location snapshots into the given days. */
+export async function writeLake(
+  root: string,
+  data: { measurements?: MeasurementRow[]; snapshots?: Record<IsoDay, LocationRow[]> },
+  env: "dev" | "prod" = "dev",
+): Promise<void> {
+  const store = new LocalFolderStore(root);
+  const byDay = new Map<IsoDay, MeasurementRow[]>();
+  for (const m of data.measurements ?? []) {
+    const day = formatIsoDay(m.datetime);
+    byDay.set(day, [...(byDay.get(day) ?? []), m]);
+  }
+  for (const [day, rows] of byDay) await writePartition({ store, env, dataset: measurements, day, rows });
+  for (const [day, rows] of Object.entries(data.snapshots ?? {})) {
+    await writePartition({ store, env, dataset: locations, day, rows });
+  }
+}
+
+export { addDays };

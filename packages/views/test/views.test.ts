@@ -1,0 +1,382 @@
+import { rm } from "node:fs/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type DuckDbEngine,
+  deployViews,
+  openDuckDbEngine,
+  type QueryResult,
+  viewColumns,
+} from "../src/index.js";
+import { addDays, at, place, reading, tempLake, utcToday, writeLake } from "./support/fixtures.js";
+
+/**
+ * The serving views on DuckDB over a hand-built lake. Window fixtures are dated relative to today
+ * (UTC) because the view's window is relative to current_date; every expected number below is
+ * computed by hand from the fixture (formulas in the comments).
+ */
+const T = utcToday();
+const D = addDays(T, -20); // a past day for the daily view
+
+const ppmToUgm3 = (ppm: number, molarMass: number) => (ppm * molarMass * 1000) / 24.45;
+
+const AQI_EDGES: Array<[pm25: number, aqi: number, category: string]> = [
+  [0, 0, "Good"],
+  [4.5, 25, "Good"], // 0 + 4.5 × 50 / 9
+  [9.0, 50, "Good"],
+  [9.09, 50, "Good"], // truncated to 9.0
+  [9.1, 51, "Moderate"],
+  [35.4, 100, "Moderate"],
+  [35.49, 100, "Moderate"], // truncated to 35.4
+  [35.5, 101, "Unhealthy for Sensitive Groups"],
+  [55.4, 150, "Unhealthy for Sensitive Groups"],
+  [55.5, 151, "Unhealthy"],
+  [125.4, 200, "Unhealthy"],
+  [125.5, 201, "Very Unhealthy"],
+  [225.4, 300, "Very Unhealthy"],
+  [225.5, 301, "Hazardous"],
+  [325.4, 500, "Hazardous"],
+  [325.5, 500, "Hazardous"], // beyond the scale: capped
+  [600, 500, "Hazardous"],
+];
+
+function fixture() {
+  const m = [
+    // L101: two PM2.5 sensors, a negative sentinel after the latest valid reading, ppm NO2
+    reading({
+      location_id: 101,
+      sensor_id: 1001,
+      parameter: "pm25",
+      value: 20,
+      datetime: at(addDays(T, -1), 22),
+    }),
+    reading({ location_id: 101, sensor_id: 1001, parameter: "pm25", value: 12, datetime: at(T, 1) }),
+    reading({ location_id: 101, sensor_id: 1004, parameter: "pm25", value: 14, datetime: at(T, 1) }),
+    reading({ location_id: 101, sensor_id: 1001, parameter: "pm25", value: -999, datetime: at(T, 2) }),
+    reading({
+      location_id: 101,
+      sensor_id: 1002,
+      parameter: "pm10",
+      value: 55,
+      datetime: at(addDays(T, -1), 23),
+    }),
+    reading({ location_id: 101, sensor_id: 1002, parameter: "pm10", value: 40, datetime: at(T, 2) }),
+    reading({
+      location_id: 101,
+      sensor_id: 1003,
+      parameter: "no2",
+      value: 0.02,
+      unit: "ppm",
+      datetime: at(T, 1),
+    }),
+    // L102: oldest day of the 3-day window; PM in ppm and SO2 in ppb must not count
+    reading({
+      location_id: 102,
+      sensor_id: 2001,
+      parameter: "pm25",
+      value: 40,
+      datetime: at(addDays(T, -2), 5),
+    }),
+    reading({
+      location_id: 102,
+      sensor_id: 2002,
+      parameter: "co",
+      value: 1,
+      unit: "ppm",
+      datetime: at(addDays(T, -2), 5),
+    }),
+    reading({
+      location_id: 102,
+      sensor_id: 2003,
+      parameter: "o3",
+      value: 80,
+      datetime: at(addDays(T, -2), 5),
+    }),
+    reading({
+      location_id: 102,
+      sensor_id: 2004,
+      parameter: "pm25",
+      value: 0.5,
+      unit: "ppm",
+      datetime: at(addDays(T, -1), 3),
+    }),
+    reading({
+      location_id: 102,
+      sensor_id: 2005,
+      parameter: "so2",
+      value: 5,
+      unit: "ppb",
+      datetime: at(addDays(T, -1), 4),
+    }),
+    // L103: just outside the window; L104: only negative readings; L105: no locations snapshot
+    reading({
+      location_id: 103,
+      sensor_id: 3001,
+      parameter: "pm25",
+      value: 30,
+      datetime: at(addDays(T, -3), 23),
+    }),
+    reading({ location_id: 104, sensor_id: 4001, parameter: "pm25", value: -5, datetime: at(T, 3) }),
+    reading({ location_id: 104, sensor_id: 4002, parameter: "no2", value: -1, datetime: at(T, 3) }),
+    reading({ location_id: 105, sensor_id: 5001, parameter: "pm25", value: 9.1, datetime: at(T, 0) }),
+    // AQI breakpoint edges, one location each
+    ...AQI_EDGES.map(([pm25], i) =>
+      reading({
+        location_id: 300 + i,
+        sensor_id: 30_000 + i,
+        parameter: "pm25",
+        value: pm25,
+        datetime: at(T, 0),
+      }),
+    ),
+
+    // ---- day D (local, Asia/Ho_Chi_Minh = UTC+7): [D-1 17:00Z, D 17:00Z) ----
+    // L101 local hour 00 = UTC D-1 17:xx: two sub-hourly readings → hourly mean 15
+    reading({
+      location_id: 101,
+      sensor_id: 1001,
+      parameter: "pm25",
+      value: 10,
+      datetime: at(addDays(D, -1), 17, 0),
+    }),
+    reading({
+      location_id: 101,
+      sensor_id: 1001,
+      parameter: "pm25",
+      value: 20,
+      datetime: at(addDays(D, -1), 17, 30),
+    }),
+    // local hour 05: negative, the hour does not count
+    reading({
+      location_id: 101,
+      sensor_id: 1001,
+      parameter: "pm25",
+      value: -1,
+      datetime: at(addDays(D, -1), 22),
+    }),
+    // local hours 07..18 (UTC D 00..11): 12 hours of 30
+    ...Array.from({ length: 12 }, (_, h) =>
+      reading({ location_id: 101, sensor_id: 1001, parameter: "pm25", value: 30, datetime: at(D, h) }),
+    ),
+    // NO2 in ppm and in µg/m³ in the same hour; PM10 in ppm (left out)
+    reading({
+      location_id: 101,
+      sensor_id: 1003,
+      parameter: "no2",
+      value: 0.05,
+      unit: "ppm",
+      datetime: at(D, 0),
+    }),
+    reading({ location_id: 101, sensor_id: 1006, parameter: "no2", value: 50, datetime: at(D, 0) }),
+    reading({
+      location_id: 101,
+      sensor_id: 1007,
+      parameter: "pm10",
+      value: 3,
+      unit: "ppm",
+      datetime: at(D, 1),
+    }),
+    // UTC D 17:00 is local D+1 00:00
+    reading({ location_id: 101, sensor_id: 1001, parameter: "pm25", value: 100, datetime: at(D, 17) }),
+    // L102: 11 hours (local 08..18) → incomplete
+    ...Array.from({ length: 11 }, (_, h) =>
+      reading({ location_id: 102, sensor_id: 2001, parameter: "pm25", value: 50, datetime: at(D, h + 1) }),
+    ),
+    // L106: exactly 12 hours (50%) → complete
+    ...Array.from({ length: 12 }, (_, h) =>
+      reading({ location_id: 106, sensor_id: 6001, parameter: "pm25", value: 5, datetime: at(D, h) }),
+    ),
+  ];
+  const current = [
+    place({
+      location_id: 101,
+      name: "Hoàn Kiếm",
+      city: "Hà Nội",
+      coordinates: { lat: 21.0245, lon: 105.8412 },
+    }),
+    place({
+      location_id: 102,
+      name: "Quận 1",
+      city: "Hồ Chí Minh",
+      coordinates: { lat: 10.7769, lon: 106.7009 },
+    }),
+    place({ location_id: 103, name: "Old station", city: "Huế" }),
+    place({ location_id: 104, name: "Broken", city: "Đà Nẵng" }),
+    place({ location_id: 106, name: "Half day", city: "Hải Phòng" }),
+  ];
+  return {
+    measurements: m,
+    snapshots: {
+      [T]: current,
+      [addDays(T, -1)]: [place({ location_id: 101, name: "Yesterday's name", city: "Hà Nội" })],
+      [D]: [place({ location_id: 101, name: "Old name", city: "Hà Nội" })],
+    },
+  };
+}
+
+const byId = (r: QueryResult) => new Map(r.rows.map((row) => [row.location_id as number, row]));
+
+describe("serving views on DuckDB", () => {
+  let root: string;
+  let engine: DuckDbEngine;
+
+  beforeAll(async () => {
+    root = await tempLake("views");
+    await writeLake(root, fixture());
+    engine = await openDuckDbEngine({ lakeRoot: root, env: "dev", persistent: false });
+    await deployViews(engine, { env: "dev" });
+  });
+  afterAll(async () => {
+    await engine?.close();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it("view_latest_aqi: one row per location with a valid reading in the window", async () => {
+    const rows = byId(await engine.query("SELECT * FROM openaq_dev.view_latest_aqi"));
+    const ids = [...rows.keys()].filter((id) => id < 300).sort();
+    expect(ids).toEqual([101, 102, 105]); // 103 is outside the window, 104 has only negatives
+    expect(rows.size).toBe(3 + AQI_EDGES.length);
+  });
+
+  it("view_latest_aqi: latest values, sensors averaged, negatives and foreign units excluded", async () => {
+    const rows = byId(await engine.query("SELECT * FROM openaq_dev.view_latest_aqi"));
+    expect(rows.get(101)).toEqual({
+      location_id: 101,
+      location_name: "Hoàn Kiếm", // today's snapshot, not yesterday's
+      city: "Hà Nội",
+      latitude: 21.0245,
+      longitude: 105.8412,
+      latest_datetime_utc: `${T} 02:00:00.000`, // PM10 at 02:00; the -999 PM2.5 at 02:00 does not count
+      pm25: 13, // (12 + 14) / 2 at 01:00
+      pm25_datetime_utc: `${T} 01:00:00.000`,
+      pm10: 40,
+      no2: expect.closeTo(ppmToUgm3(0.02, 46.0055), 9), // 37.6323…
+      o3: null,
+      co: null,
+      so2: null,
+      aqi: 58, // 51 + (13.0 - 9.1) × 49 / 26.3 = 58.27
+      aqi_category: "Moderate",
+    });
+    expect(rows.get(102)).toMatchObject({
+      location_name: "Quận 1",
+      latest_datetime_utc: `${addDays(T, -2)} 05:00:00.000`, // the later ppm PM2.5 and ppb SO2 are left out
+      pm25: 40,
+      co: expect.closeTo(1145.6074, 3), // 1 ppm × 28.0101 × 1000 / 24.45
+      o3: 80,
+      so2: null,
+      aqi: 112, // 101 + (40.0 - 35.5) × 49 / 19.9 = 112.08
+      aqi_category: "Unhealthy for Sensitive Groups",
+    });
+    expect(rows.get(105)).toMatchObject({
+      location_name: null,
+      city: null,
+      pm25: 9.1,
+      aqi: 51,
+      aqi_category: "Moderate",
+    });
+  });
+
+  it("AQI at each 2024 breakpoint edge", async () => {
+    const rows = byId(
+      await engine.query(
+        "SELECT location_id, pm25, aqi, aqi_category FROM openaq_dev.view_latest_aqi WHERE location_id >= 300",
+      ),
+    );
+    const got = AQI_EDGES.map((_, i) => {
+      const r = rows.get(300 + i);
+      return [r?.pm25, r?.aqi, r?.aqi_category];
+    });
+    expect(got).toEqual(AQI_EDGES);
+  });
+
+  it("the window is set at render time", async () => {
+    const e = await openDuckDbEngine({ lakeRoot: root, env: "dev", persistent: false });
+    try {
+      await deployViews(e, { env: "dev", windowDays: 1 });
+      const ids = [
+        ...byId(
+          await e.query("SELECT location_id FROM openaq_dev.view_latest_aqi WHERE location_id < 300"),
+        ).keys(),
+      ];
+      expect(ids.sort()).toEqual([101, 105]); // 102's readings are two days old
+      await deployViews(e, { env: "dev", windowDays: 4 });
+      const wider = [
+        ...byId(
+          await e.query("SELECT location_id FROM openaq_dev.view_latest_aqi WHERE location_id < 300"),
+        ).keys(),
+      ];
+      expect(wider.sort()).toEqual([101, 102, 103, 105]);
+    } finally {
+      await e.close();
+    }
+  });
+
+  it("view_daily_average: local days, hourly means first, completeness and daily AQI", async () => {
+    const r = await engine.query(
+      `SELECT * FROM openaq_dev.view_daily_average WHERE day BETWEEN DATE '${addDays(D, -1)}' AND DATE '${addDays(D, 1)}' ORDER BY location_id, day`,
+    );
+    expect(r.rows).toEqual([
+      {
+        location_id: 101,
+        location_name: "Hoàn Kiếm", // the newest snapshot, not the one of day D
+        city: "Hà Nội",
+        timezone: "Asia/Ho_Chi_Minh",
+        day: D, // the 17:00Z readings of D-1 belong to local day D
+        avg_pm25: expect.closeTo(375 / 13, 9), // hours: 00 → (10 + 20) / 2 = 15, 07..18 → 30; (15 + 12 × 30) / 13
+        avg_pm10: null, // only a ppm PM10 reading
+        avg_no2: expect.closeTo((ppmToUgm3(0.05, 46.0055) + 50) / 2, 9),
+        avg_o3: null,
+        avg_co: null,
+        avg_so2: null,
+        hours_observed: 13, // the negative reading's hour does not count
+        is_complete: true,
+        aqi: 88, // 28.846 → 28.8; 51 + (28.8 - 9.1) × 49 / 26.3 = 87.70
+        aqi_category: "Moderate",
+        latest_datetime_utc: `${D} 11:00:00.000`,
+      },
+      expect.objectContaining({
+        location_id: 101,
+        day: addDays(D, 1), // 17:00Z on D is local midnight of D+1
+        avg_pm25: 100,
+        hours_observed: 1,
+        is_complete: false,
+        aqi: 182, // 151 + (100 - 55.5) × 49 / 69.9 = 182.19
+        aqi_category: "Unhealthy",
+        latest_datetime_utc: `${D} 17:00:00.000`,
+      }),
+      expect.objectContaining({
+        location_id: 102,
+        day: D,
+        avg_pm25: 50,
+        hours_observed: 11,
+        is_complete: false,
+        aqi: 137,
+      }),
+      expect.objectContaining({
+        location_id: 106,
+        day: D,
+        avg_pm25: 5,
+        hours_observed: 12,
+        is_complete: true,
+        aqi: 28,
+      }),
+    ]);
+  });
+
+  it("view_daily_average: a location without a snapshot is aggregated by UTC day and says so", async () => {
+    const r = await engine.query(
+      "SELECT location_id, location_name, timezone, day, avg_pm25 FROM openaq_dev.view_daily_average WHERE location_id = 105",
+    );
+    expect(r.rows).toEqual([
+      { location_id: 105, location_name: null, timezone: "UTC", day: T, avg_pm25: 9.1 },
+    ]);
+  });
+
+  it("each deployed view has exactly the declared columns and types", async () => {
+    for (const view of ["view_latest_aqi", "view_daily_average"] as const) {
+      const d = await engine.query(`DESCRIBE openaq_dev.${view}`);
+      expect(d.rows.map((r) => ({ name: r.column_name, type: r.column_type }))).toEqual(
+        viewColumns(view, "duckdb").map((c) => ({ name: c.name, type: c.type })),
+      );
+    }
+  });
+});
