@@ -1,0 +1,229 @@
+import { isPipelineError, LocalFolderStore, openStore, PipelineError } from "@openaq-lakehouse/pipeline-core";
+import type { QueryEngine } from "@openaq-lakehouse/views";
+import { DEFAULT_OPENAQ_BASE_URL, OpenAqClient } from "../openaq/client.js";
+import { ReportBuilder, renderReport } from "../report.js";
+import { backfill, DAY_STEPS, type PipelineContext, runDay, runStep } from "../steps/run.js";
+import { type CliArgs, parseCli, USAGE, UsageError } from "./args.js";
+import {
+  apiSource,
+  missingKeyError,
+  type RuntimeConfig,
+  readApiKeyParameter,
+  readRuntimeConfig,
+} from "./config.js";
+import { type CliLogger, createCliLogger, redactAll, type TextSink } from "./logger.js";
+import { planFor, renderPlan } from "./plan.js";
+
+export interface CliIo {
+  stdout: TextSink;
+  stderr: TextSink;
+  env: NodeJS.ProcessEnv;
+  now?: () => Date;
+}
+
+/** The sentence printed for the bundled-fixtures mode (the README's offline main command). */
+export const FIXTURES_NOTICE = "No OPENAQ_API_KEY set: using the bundled OpenAQ fixtures served locally.";
+
+/** Rate limits of the in-process fixture server and of the client talking to it: no reason to wait on ourselves. */
+const FIXTURES_REQUESTS_PER_MINUTE = 100_000;
+
+/**
+ * The `openaq-pipeline` CLI: parse, plan (--dry-run), run, report. Returns the exit code:
+ * 0 ok, 1 the run failed, 2 bad arguments or configuration. Every failure is one sentence on
+ * stderr (a stack trace only with --debug); the API key is redacted from everything printed.
+ */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const secrets: string[] = [];
+  const say = (sink: TextSink, text: string) => sink.write(redactAll(text, secrets));
+  if (io.env.OPENAQ_API_KEY?.trim()) secrets.push(io.env.OPENAQ_API_KEY.trim());
+  let args: CliArgs;
+  let config: RuntimeConfig;
+  try {
+    const parsed = parseCli(argv, io.env, io.now?.() ?? new Date());
+    if (parsed.help) {
+      say(io.stdout, USAGE);
+      return 0;
+    }
+    args = parsed;
+    config = readRuntimeConfig(io.env);
+  } catch (e) {
+    say(io.stderr, `${sentence(e)}\n`);
+    return isPipelineError(e) && !(e instanceof UsageError) ? 1 : 2;
+  }
+
+  if (args.dryRun) {
+    const plan = planFor(args, config);
+    say(io.stdout, args.json ? `${JSON.stringify({ dryRun: true, ...plan }, null, 2)}\n` : renderPlan(plan));
+    return 0;
+  }
+
+  const log = createCliLogger({ format: args.logFormat, sink: io.stderr, secrets: () => secrets });
+  const resources = new Resources();
+  const report = new ReportBuilder(args.command, args.env, args.lake);
+  try {
+    if (args.command === "query") {
+      await runQuery(args, config, resources, io, secrets);
+      return 0;
+    }
+    const store = await openStore(args.lake, config.region ? { region: config.region } : {});
+    const ctx: PipelineContext = {
+      store,
+      lake: args.lake,
+      env: args.env,
+      log,
+      report,
+      maxQuarantineRate: args.maxQuarantineRate,
+      client: () => resources.client(args, config, log, secrets),
+      engine: () => resources.engine(args, config, store),
+      catalog: {
+        mode: config.catalogMode,
+        ...(config.region !== undefined && { region: config.region }),
+        ...(config.crawlerName !== undefined && { crawlerName: config.crawlerName }),
+      },
+    };
+    switch (args.command) {
+      case "run":
+        await runDay(ctx, args.day, DAY_STEPS);
+        break;
+      case "backfill":
+        await backfill(ctx, args.days, { force: args.force });
+        break;
+      default:
+        await runStep(ctx, args.command, args.day);
+    }
+    log.flush();
+    printReport(io, args, report, secrets);
+    return 0;
+  } catch (e) {
+    log.flush();
+    report.fail(sentence(e));
+    if (report.report.steps.length > 0) printReport(io, args, report, secrets);
+    // With --log-format json every stderr line is JSON (Airflow's log parsers), the failure included.
+    if (args.logFormat === "json")
+      log.error(sentence(e), { code: isPipelineError(e) ? e.code : "UNEXPECTED" });
+    else say(io.stderr, `${sentence(e)}\n`);
+    if (args.debug && e instanceof Error && e.stack) say(io.stderr, `${e.stack}\n`);
+    return e instanceof UsageError ? 2 : 1;
+  } finally {
+    await resources.close();
+  }
+}
+
+function printReport(io: CliIo, args: CliArgs, report: ReportBuilder, secrets: readonly string[]): void {
+  const r = report.finish();
+  io.stdout.write(redactAll(args.json ? `${JSON.stringify(r, null, 2)}\n` : renderReport(r), secrets));
+}
+
+/** One line, ending in a full stop: PipelineErrors as they are, anything else named as unexpected. */
+export function sentence(e: unknown): string {
+  if (isPipelineError(e)) {
+    const text = oneLine(e.message);
+    return /[.!?)]$/.test(text) ? text : `${text}.`;
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  return `Unexpected error: ${oneLine(message).replace(/\.$/, "")} (run with --debug for details).`;
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s*\n\s*/g, " ").trim();
+}
+
+async function runQuery(
+  args: CliArgs,
+  config: RuntimeConfig,
+  resources: Resources,
+  io: CliIo,
+  secrets: string[],
+): Promise<void> {
+  const { formatResult } = await import("@openaq-lakehouse/views");
+  const store = await openStore(args.lake, config.region ? { region: config.region } : {});
+  const engine = await resources.engine(args, config, store);
+  let result: Awaited<ReturnType<QueryEngine["query"]>>;
+  try {
+    result = await engine.query(args.sql as string);
+  } catch (e) {
+    if (isPipelineError(e)) throw e;
+    throw new PipelineError(
+      "QUERY_FAILED",
+      `The query failed: ${oneLine(e instanceof Error ? e.message : String(e)).replace(/\.$/, "")}.`,
+    );
+  }
+  io.stdout.write(redactAll(formatResult(result, args.json ? "json" : args.format), secrets));
+}
+
+/** The things a command may open (API client, local fixture server, query engine), closed once at the end. */
+class Resources {
+  private clientPromise: Promise<OpenAqClient> | undefined;
+  private enginePromise: Promise<QueryEngine> | undefined;
+  private closeFixtures: (() => Promise<void>) | undefined;
+
+  client(args: CliArgs, config: RuntimeConfig, log: CliLogger, secrets: string[]): Promise<OpenAqClient> {
+    this.clientPromise ??= this.openClient(args, config, log, secrets);
+    return this.clientPromise;
+  }
+
+  private async openClient(
+    args: CliArgs,
+    config: RuntimeConfig,
+    log: CliLogger,
+    secrets: string[],
+  ): Promise<OpenAqClient> {
+    const source = apiSource(config, args.lake);
+    if (source.kind === "fixtures") {
+      log.info(FIXTURES_NOTICE, { api: "fixtures" });
+      const { startFakeOpenAq } = await import("../fake-openaq/index.js");
+      const server = await startFakeOpenAq({
+        rateLimit: { perWindow: FIXTURES_REQUESTS_PER_MINUTE, perHour: FIXTURES_REQUESTS_PER_MINUTE * 60 },
+      });
+      this.closeFixtures = () => server.close();
+      return new OpenAqClient({
+        baseUrl: server.url,
+        apiKey: server.apiKey,
+        requestsPerMinute: FIXTURES_REQUESTS_PER_MINUTE,
+        requestsPerHour: FIXTURES_REQUESTS_PER_MINUTE * 60,
+        log,
+        ...config.client,
+      });
+    }
+    let apiKey = config.apiKey;
+    if (apiKey === undefined && config.apiKeyParameter !== undefined) {
+      apiKey = await readApiKeyParameter(config.apiKeyParameter, config.region);
+      secrets.push(apiKey);
+    }
+    if (apiKey === undefined && config.baseUrl === undefined) throw missingKeyError();
+    return new OpenAqClient({
+      baseUrl: config.baseUrl ?? DEFAULT_OPENAQ_BASE_URL,
+      // An empty string, not undefined: the client must not fall back to a key of its own finding.
+      apiKey: apiKey ?? "",
+      log,
+      ...config.client,
+    });
+  }
+
+  engine(args: CliArgs, config: RuntimeConfig, store: unknown): Promise<QueryEngine> {
+    this.enginePromise ??= (async () => {
+      const views = await import("@openaq-lakehouse/views");
+      if (store instanceof LocalFolderStore)
+        return views.openDuckDbEngine({ lakeRoot: store.root, env: args.env });
+      if (!config.athenaWorkgroup) {
+        throw new PipelineError(
+          "NO_ATHENA_WORKGROUP",
+          "ATHENA_WORKGROUP is not set: views, validate and query on an S3 lake need the environment's Athena workgroup.",
+        );
+      }
+      return views.openAthenaEngine({
+        env: args.env,
+        workgroup: config.athenaWorkgroup,
+        ...(config.region !== undefined && { region: config.region }),
+      });
+    })();
+    return this.enginePromise;
+  }
+
+  async close(): Promise<void> {
+    const engine = this.enginePromise;
+    this.enginePromise = undefined;
+    if (engine) await engine.then((e) => e.close()).catch(() => {});
+    await this.closeFixtures?.().catch(() => {});
+  }
+}

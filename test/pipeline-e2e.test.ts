@@ -1,0 +1,172 @@
+import { existsSync } from "node:fs";
+import { cp, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "../packages/extractor/src/cli/cli.js";
+import { type FakeOpenAq, startFakeOpenAq } from "../packages/extractor/src/fake-openaq/index.js";
+import { expectedDay, keysOf, lakeSnapshot, parquetRows } from "./e2e-support.js";
+
+/**
+ * The data path end to end on the local OpenAQ server (real HTTP, real shapes, injected faults):
+ * extract + transform through the CLI, checked row by row against the server's own series.
+ */
+
+const KEY = "e2e-key-0b7c5a1e9f3d4c2b8a6e0f1d3c5b7a9e";
+const DAY = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+const [Y, M, D] = DAY.split("-");
+const PART = `year=${Y}/month=${M}/day=${D}`;
+
+let server: FakeOpenAq;
+let work: string;
+let reference: string;
+let referenceSnapshot: Map<string, string>;
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function pipeline(argv: string[], extraEnv: Record<string, string> = {}): Promise<Result> {
+  let stdout = "";
+  let stderr = "";
+  const code = await runCli(argv, {
+    stdout: { write: (t: string) => (stdout += t) },
+    stderr: { write: (t: string) => (stderr += t) },
+    env: {
+      OPENAQ_BASE_URL: server.url,
+      OPENAQ_API_KEY: KEY,
+      OPENAQ_RETRY_BASE_MS: "1",
+      OPENAQ_MAX_RETRIES: "10",
+      OPENAQ_REQUESTS_PER_MINUTE: "100000",
+      OPENAQ_TIMEOUT_MS: "2000",
+      ...extraEnv,
+    },
+  });
+  return { code, stdout, stderr };
+}
+
+async function extractAndTransform(lake: string, extraEnv: Record<string, string> = {}): Promise<void> {
+  for (const step of ["extract", "transform"]) {
+    const r = await pipeline([step, "--lake", lake, "--date", DAY], extraEnv);
+    expect(r.code, `${step}: ${r.stderr}`).toBe(0);
+  }
+}
+
+beforeAll(async () => {
+  // A one-second rate window keeps injected 429s (which carry x-ratelimit-reset) cheap to wait out.
+  server = await startFakeOpenAq({
+    apiKeys: [KEY],
+    rateLimit: { perWindow: 100_000, windowMs: 1_000, perHour: 10_000_000 },
+  });
+  work = await mkdtemp(join(tmpdir(), "e2e-"));
+  reference = join(work, "reference");
+  await extractAndTransform(reference);
+  referenceSnapshot = await lakeSnapshot(reference);
+}, 120_000);
+
+afterAll(async () => {
+  await server.close();
+  await rm(work, { recursive: true, force: true });
+});
+
+describe("extract + transform for one day", () => {
+  it("gives exactly the expected rows", async () => {
+    const expected = expectedDay(server, DAY);
+    expect(expected.measurements.length).toBeGreaterThan(1000);
+    const rows = await parquetRows(join(reference, `dev/processed/measurements/${PART}/part-00000.parquet`));
+    expect(rows.length).toBe(expected.measurements.length);
+    expect(rows).toEqual(expected.measurements);
+    const locations = await parquetRows(
+      join(reference, `dev/processed/locations/${PART}/part-00000.parquet`),
+    );
+    expect(locations.map((l) => l.location_id)).toEqual(expected.locations);
+    expect(locations.every((l) => typeof l.city === "string" && l.city !== "" && l.city !== "N/A")).toBe(
+      true,
+    );
+    // Negative readings are rows; sentinels are in quarantine with their reason, nothing else is.
+    expect(rows.some((r) => (r.value as number) < 0)).toBe(true);
+    const quarantine = keysOf(referenceSnapshot, "quarantine");
+    if (expected.sentinels > 0) {
+      expect(quarantine).toEqual([`dev/quarantine/measurements/${PART}/rejected.ndjson`]);
+      const lines = Buffer.from(referenceSnapshot.get(quarantine[0] as string) as string, "base64")
+        .toString("utf8")
+        .trim()
+        .split("\n");
+      expect(lines.map((l) => JSON.parse(l).reason)).toEqual(
+        Array(expected.sentinels).fill("SENTINEL_VALUE"),
+      );
+    } else {
+      expect(quarantine).toEqual([]);
+    }
+  });
+
+  it("a rerun gives byte-identical raw and processed objects", async () => {
+    const again = join(work, "rerun");
+    await cp(reference, again, { recursive: true });
+    await extractAndTransform(again);
+    const snapshot = await lakeSnapshot(again);
+    expect(keysOf(snapshot, "raw").length).toBeGreaterThan(10);
+    expect(keysOf(snapshot, "processed")).toEqual([
+      `dev/processed/locations/${PART}/part-00000.parquet`,
+      `dev/processed/measurements/${PART}/part-00000.parquet`,
+    ]);
+    expect(snapshot).toEqual(referenceSnapshot);
+  });
+
+  it("with faults injected at 20% of requests, the lake ends byte-identical to the fault-free run", async () => {
+    const faulty = join(work, "faulty");
+    server.resetStats();
+    server.setFaults({
+      rate: 0.2,
+      seed: 7,
+      slowMs: 3_000,
+      kinds: ["429", "408", "500", "502", "503", "reset", "truncated", "malformed", "slow"],
+    });
+    try {
+      await extractAndTransform(faulty);
+    } finally {
+      server.setFaults({});
+    }
+    const injected = Object.values(server.stats.faults).reduce((a, b) => a + (b ?? 0), 0);
+    expect(injected / server.stats.requests).toBeGreaterThan(0.1);
+    expect(await lakeSnapshot(faulty)).toEqual(referenceSnapshot);
+  }, 120_000);
+
+  it("when retries are exhausted: exit 1, names the sensor and why, and publishes nothing to processed", async () => {
+    const broken = join(work, "broken");
+    await cp(reference, broken, { recursive: true });
+    // A sensor with readings on the day, so extract certainly asks for it.
+    const sensorId = expectedDay(server, DAY).measurements[0]?.sensor_id as number;
+    expect(sensorId).toBeGreaterThan(0);
+    server.setFaults({ forced: [{ sensorId, kind: "500" }] });
+    let r: Result;
+    try {
+      r = await pipeline(["run", "--lake", broken, "--date", DAY], { OPENAQ_MAX_RETRIES: "2" });
+    } finally {
+      server.setFaults({});
+    }
+    expect(r.code).toBe(1);
+    const sentence = r.stderr.trim().split("\n").at(-1) as string;
+    expect(sentence).toContain(String(sensorId));
+    expect(sentence).toMatch(/500|Internal Server Error/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(`${r.stdout}${r.stderr}`).not.toContain(KEY);
+    // Extract left no manifest, so the day is not "complete"; processed is the previous good run's.
+    expect(existsSync(join(broken, `dev/raw/measurements/${PART}/manifest.json`))).toBe(false);
+    const snapshot = await lakeSnapshot(broken);
+    for (const key of keysOf(referenceSnapshot, "processed"))
+      expect(snapshot.get(key)).toBe(referenceSnapshot.get(key));
+    expect(keysOf(snapshot, "processed")).toEqual(keysOf(referenceSnapshot, "processed"));
+    const t = await pipeline(["transform", "--lake", broken, "--date", DAY]);
+    expect(t.code).toBe(1);
+    expect(t.stderr.trim()).toBe(`No complete extract for ${DAY} in dev: run extract first.`);
+  }, 120_000);
+
+  it("and the next good run heals it", async () => {
+    const broken = join(work, "broken");
+    await extractAndTransform(broken);
+    expect(await lakeSnapshot(broken)).toEqual(referenceSnapshot);
+  }, 60_000);
+});
