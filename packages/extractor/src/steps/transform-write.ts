@@ -6,9 +6,7 @@ import {
   measurements as measurementsDataset,
   type ObjectStore,
   type PartitionWriteReport,
-  partFileName,
-  partitionPrefix,
-  replaceObjects,
+  publishPartition,
 } from "@openaq-lakehouse/pipeline-core";
 import { measurementsTable } from "./transform-arrow.js";
 import type { MeasurementFlattener } from "./transform-measurements.js";
@@ -23,9 +21,9 @@ export const MEASUREMENT_ROWS_PER_PART = 65_536;
 
 /**
  * Encodes the measurements partition part by part from the closed rows of a flattener, then
- * publishes all parts at once through the same protocol as pipeline-core's `writePartition`
- * (deterministic `part-NNNNN.parquet` names, pipeline-core's Parquet encoding, `replaceObjects`:
- * every new part written before stale ones are deleted). Every part has exactly `rowsPerPart` rows
+ * publishes all parts at once with pipeline-core's `publishPartition` (the second half of
+ * `writePartition`: deterministic `part-NNNNN.parquet` names, every new part written before stale
+ * ones are deleted). Every part has exactly `rowsPerPart` rows
  * but the last, so the split depends only on the rows: reruns are byte-identical. A day that fits
  * one part is, byte for byte, what `writePartition` writes for the same table (including the one
  * empty part of a day without rows).
@@ -55,24 +53,13 @@ export class MeasurementPartWriter {
 
   async publish(store: ObjectStore, env: Environment, day: IsoDay): Promise<PartitionWriteReport> {
     this.flush(true);
-    const prefix = partitionPrefix({ env, layer: "processed", dataset: measurementsDataset.name, day });
-    const report = await replaceObjects(
+    return publishPartition({
       store,
-      prefix,
-      this.encoded.map((body, i) => ({
-        name: partFileName(i),
-        body,
-        options: { contentType: "application/vnd.apache.parquet" },
-      })),
-    );
-    return {
-      dataset: measurementsDataset.name,
+      env,
+      dataset: measurementsDataset,
       day,
-      prefix,
       rows: this.flattener.accepted,
-      keys: report.written,
-      bytes: report.bytes,
-      deletedKeys: report.deleted,
-    };
+      parts: this.encoded,
+    });
   }
 }

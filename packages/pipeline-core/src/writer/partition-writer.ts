@@ -43,13 +43,40 @@ export async function writePartition<D extends DatasetSchema>(
   options: WritePartitionOptions<D>,
 ): Promise<PartitionWriteReport> {
   const { store, env, dataset, day } = options;
-  const prefix = partitionPrefix({ env, layer: "processed", dataset: dataset.name, day });
+  // Validates env, dataset and day before any encoding work.
+  partitionPrefix({ env, layer: "processed", dataset: dataset.name, day });
   const table = options.table ?? tableFromRows(dataset, options.rows as Iterable<RowOf<D>>);
   assertTableMatches(dataset, table);
   const maxPartBytes = options.maxPartBytes ?? DEFAULT_MAX_PART_BYTES;
   if (!(maxPartBytes > 0)) throw new PipelineError("INVALID_OPTION", "maxPartBytes must be positive.");
 
-  const parts = encodeParts(table, maxPartBytes);
+  return publishPartition({
+    store,
+    env,
+    dataset,
+    day,
+    rows: table.numRows,
+    parts: encodeParts(table, maxPartBytes),
+  });
+}
+
+/**
+ * Publishes already-encoded Parquet parts as one processed partition: `parts[i]` becomes
+ * `part-0000i.parquet`, every new part is written before the partition's stale objects are deleted
+ * (`replaceObjects`). `writePartition` encodes then calls this; a streaming writer that encodes parts
+ * as rows arrive (and has checked each part's table with `assertTableMatches`) calls it directly.
+ */
+export async function publishPartition(options: {
+  store: ObjectStore;
+  env: Environment;
+  dataset: DatasetSchema;
+  day: IsoDay;
+  rows: number;
+  parts: readonly Uint8Array[];
+}): Promise<PartitionWriteReport> {
+  const { store, env, dataset, day, parts } = options;
+  if (parts.length === 0) throw new PipelineError("INVALID_OPTION", "A partition has at least one part.");
+  const prefix = partitionPrefix({ env, layer: "processed", dataset: dataset.name, day });
   const report = await replaceObjects(
     store,
     prefix,
@@ -63,7 +90,7 @@ export async function writePartition<D extends DatasetSchema>(
     dataset: dataset.name,
     day,
     prefix,
-    rows: table.numRows,
+    rows: options.rows,
     keys: report.written,
     bytes: report.bytes,
     deletedKeys: report.deleted,
