@@ -3,11 +3,18 @@
  * `openaq-pipeline` command itself is `src/cli/main.ts` (run from the workspace root with
  * `pnpm pipeline …`, or the bundle in the container image).
  */
-export * from "./openaq/index.js";
-export { type ExtractOptions, type ExtractReport, extractDay } from "./steps/extract.js";
-export { type TransformOptions, type TransformReport, transformDay } from "./steps/transform.js";
-export { CATALOG_MODES, type CatalogMode, type CatalogOptions, type CatalogReport, catalogDay } from "./steps/catalog.js";
-export { backfill, DAY_STEPS, type PipelineContext, readRunRecord, runDay, runStep } from "./steps/run.js";
+
 export { type CliIo, runCli } from "./cli/cli.js";
-export type { Logger, LogFields } from "./log.js";
+export type { LogFields, Logger } from "./log.js";
+export * from "./openaq/index.js";
 export type { RunReport, StepName } from "./report.js";
+export {
+  CATALOG_MODES,
+  type CatalogMode,
+  type CatalogOptions,
+  type CatalogReport,
+  catalogDay,
+} from "./steps/catalog.js";
+export { type ExtractOptions, type ExtractReport, extractDay } from "./steps/extract.js";
+export { backfill, DAY_STEPS, type PipelineContext, readRunRecord, runDay, runStep } from "./steps/run.js";
+export { type TransformOptions, type TransformReport, transformDay } from "./steps/transform.js";

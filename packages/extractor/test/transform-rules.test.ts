@@ -81,6 +81,17 @@ describe("parseIntervalSeconds", () => {
 });
 
 describe("city derivation", () => {
+  it("spells a locality that names a known city the table's way, and keeps any other as reported", () => {
+    const at = (locality: string) =>
+      deriveCity({ name: "S", locality, timezone: "Asia/Bangkok", lat: null, lon: null });
+    expect(at("Huế")).toBe("Hue");
+    expect(at("Cần Thơ")).toBe("Can Tho");
+    expect(at("Hà Nội")).toBe("Hanoi");
+    expect(at("TP HCM")).toBe("Ho Chi Minh City");
+    expect(at("Phnom Penh")).toBe("Phnom Penh");
+    expect(at("Thành phố Vinh")).toBe("Thành phố Vinh");
+  });
+
   it("uses locality unless it is a placeholder", () => {
     expect(
       deriveCity({ name: "Station", locality: " Hanoi ", timezone: "Asia/Bangkok", lat: null, lon: null }),

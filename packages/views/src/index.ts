@@ -11,3 +11,4 @@ export * from "./views/columns.js";
 export { HOURS_PER_DAY } from "./views/daily-average.js";
 export { MAIN_POLLUTANTS, MOLAR_VOLUME_25C, type Pollutant, UGM3_UNITS } from "./views/pollutants.js";
 export * from "./views/render.js";
+export * from "./summary.js";

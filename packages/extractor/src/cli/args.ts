@@ -47,6 +47,8 @@ export interface CliArgs {
   maxQuarantineRate: number;
   force: boolean;
   debug: boolean;
+  /** run/backfill: print the latest AQI and recent daily averages after a successful run. */
+  show: boolean;
   format: QueryFormat;
   sql?: string;
 }
@@ -66,6 +68,7 @@ const OPTIONS = {
   format: { type: "string" },
   force: { type: "boolean" },
   debug: { type: "boolean" },
+  show: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -199,6 +202,7 @@ export function parseCli(
     maxQuarantineRate,
     force: values.force ?? false,
     debug: values.debug ?? false,
+    show: values.show ?? false,
     format,
     ...(sql !== undefined && { sql }),
   };
@@ -257,6 +261,7 @@ Options:
   --max-quarantine-rate F     fail transform above this quarantined share (default ${DEFAULT_MAX_QUARANTINE_RATE})
   --force                     backfill: redo days already complete
   --format table|csv|json     query output (default table)
+  --show                      run/backfill: then print the latest AQI and recent daily averages
   --debug                     show stack traces of unexpected errors
   -h, --help                  this help
 

@@ -93,6 +93,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
     log.flush();
     printReport(io, args, report, secrets);
+    if (args.show && (args.command === "run" || args.command === "backfill")) {
+      await printSummary(args, await ctx.engine(), io, secrets);
+    }
     return 0;
   } catch (e) {
     log.flush();
@@ -112,6 +115,22 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 function printReport(io: CliIo, args: CliArgs, report: ReportBuilder, secrets: readonly string[]): void {
   const r = report.finish();
   io.stdout.write(redactAll(args.json ? `${JSON.stringify(r, null, 2)}\n` : renderReport(r), secrets));
+}
+
+/** The latest AQI and recent daily averages, as tables, after the run report. */
+async function printSummary(
+  args: CliArgs,
+  engine: QueryEngine,
+  io: CliIo,
+  secrets: readonly string[],
+): Promise<void> {
+  const { formatResult, summaryQueries } = await import("@openaq-lakehouse/views");
+  for (const q of summaryQueries(args.env)) {
+    const result = await engine.query(q.sql);
+    io.stdout.write(
+      redactAll(`\n${q.title}\n${formatResult(result, args.json ? "json" : "table")}`, secrets),
+    );
+  }
 }
 
 /** One line, ending in a full stop: PipelineErrors as they are, anything else named as unexpected. */

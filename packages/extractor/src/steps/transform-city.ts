@@ -2,7 +2,9 @@
  * The `city` of a location, derived deterministically (DESIGN §4: real Vietnam data has `locality`
  * null or "N/A" for many sites, and the dashboard filters by city). The rule, first match wins:
  *
- *  1. `locality`, trimmed, when it is present and not a placeholder ("N/A", "NA", "-", "unknown", "").
+ *  1. `locality`, when it is present and not a placeholder ("N/A", "NA", "-", "unknown", ""): spelled
+ *     as the table's city when it names one ("Huế", "Ha Noi" → Hue, Hanoi), so one city has one label
+ *     whichever provider reported it; otherwise trimmed, as reported.
  *  2. A known city named in the location's `name` ("Hanoi: Đại sứ quán Mỹ" → Hanoi), matched on
  *     lower-case ASCII folds of the name (diacritics and Đ removed) against each city's aliases.
  *  3. The nearest city centroid of the table below, when the coordinates are within
@@ -120,7 +122,16 @@ export interface CityInput {
   lon: number | null;
 }
 
+/** The table's city whose alias is the whole (folded) text, e.g. "Thành phố Huế" is not, "Huế" is. */
+function knownCityNamed(text: string): string | undefined {
+  const folded = foldName(text);
+  return VIETNAM_CITIES.find((c) => c.aliases.includes(folded) || foldName(c.name) === folded)?.name;
+}
+
 export function deriveCity(loc: CityInput): string {
-  if (!isPlaceholderLocality(loc.locality)) return (loc.locality as string).trim();
+  if (!isPlaceholderLocality(loc.locality)) {
+    const locality = (loc.locality as string).trim();
+    return knownCityNamed(locality) ?? locality;
+  }
   return cityInName(loc.name) ?? nearestCity(loc.lat, loc.lon) ?? timezoneCity(loc.timezone) ?? "Unknown";
 }
