@@ -13,7 +13,7 @@
  * relative to today, so a lake from another day would be stale).
  */
 import { existsSync } from "node:fs";
-import { mkdir, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -29,6 +29,7 @@ import {
   writePartition,
 } from "@openaq-lakehouse/pipeline-core";
 import { type DuckDbEngine, deployViews, openDuckDbEngine, renderViews } from "@openaq-lakehouse/views";
+import { parquetStats } from "./lib/files.js";
 
 const SENSORS = 200; // 50 locations × 4 parameters
 const PARAMETERS = [
@@ -116,18 +117,6 @@ async function lakeOf(
   }
   await writeFile(done, new Date().toISOString());
   return { root, builtSeconds: Math.round((performance.now() - t0) / 100) / 10 };
-}
-
-async function parquetStats(dir: string): Promise<{ files: number; bytes: number }> {
-  let files = 0;
-  let bytes = 0;
-  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (e.isFile() && e.name.endsWith(".parquet")) {
-      files++;
-      bytes += (await stat(join(e.parentPath, e.name))).size;
-    }
-  }
-  return { files, bytes };
 }
 
 interface Measured {

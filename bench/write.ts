@@ -6,7 +6,7 @@
  *   pnpm tsx bench/write.ts            # both sides, prints a summary
  *   pnpm tsx bench/write.ts writer     # one side (used by the harness)
  */
-import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
@@ -20,6 +20,7 @@ import {
   writePartition,
 } from "@openaq-lakehouse/pipeline-core";
 import { median, ratio, reportAndExit, runSide } from "./lib/child.js";
+import { parquetStats } from "./lib/files.js";
 
 const DAYS = 30;
 const SENSORS = 1389; // 30 days × 24 h × 1,389 sensors = 1,000,080 rows
@@ -64,18 +65,6 @@ function dayTable(day: string) {
   return b.toTable();
 }
 
-async function dirStats(dir: string): Promise<{ files: number; bytes: number }> {
-  let files = 0;
-  let bytes = 0;
-  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (e.isFile() && e.name.endsWith(".parquet")) {
-      files++;
-      bytes += (await stat(join(e.parentPath, e.name))).size;
-    }
-  }
-  return { files, bytes };
-}
-
 async function writerSide(): Promise<Record<string, unknown>> {
   const dir = await mkdtemp(join(tmpdir(), "bench-writer-"));
   const store = new LocalFolderStore(dir);
@@ -95,7 +84,7 @@ async function writerSide(): Promise<Record<string, unknown>> {
     seconds += (t1 - t0) / 1000;
     rows += r.rows;
   }
-  const out = await dirStats(dir);
+  const out = await parquetStats(dir);
   await rm(dir, { recursive: true, force: true });
   return {
     side: "writer",
@@ -111,7 +100,6 @@ async function duckdbSide(): Promise<Record<string, unknown>> {
   const dir = await mkdtemp(join(tmpdir(), "bench-duckdb-"));
   // Load the very same rows into DuckDB first (not timed): our Parquet of each day, read back.
   const staging = join(dir, "staging");
-  const { mkdir, writeFile } = await import("node:fs/promises");
   await mkdir(staging);
   for (let d = 0; d < DAYS; d++) {
     await writeFile(join(staging, `d${d}.parquet`), encodeParquet(dayTable(addDays(FIRST_DAY, d))));
@@ -128,7 +116,7 @@ async function duckdbSide(): Promise<Record<string, unknown>> {
       SELECT *, strftime(datetime, '%Y') AS year, strftime(datetime, '%m') AS month, strftime(datetime, '%d') AS day FROM m
     ) TO '${out}' (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (year, month, day), FILENAME_PATTERN 'part-{i}')`);
   const seconds = (performance.now() - t0) / 1000;
-  const stats = await dirStats(out);
+  const stats = await parquetStats(out);
   con.closeSync();
   await rm(dir, { recursive: true, force: true });
   return { side: "duckdb", rows, seconds, rowsPerSec: Math.round(rows / seconds), ...stats };

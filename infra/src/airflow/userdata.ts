@@ -33,6 +33,25 @@ export function shQuote(value: string): string {
 }
 
 /**
+ * The one idempotence primitive of both host scripts (bootstrap and sync): a file is replaced only
+ * when its bytes change, atomically, so a second run rewrites nothing and restarts nothing.
+ */
+const WRITE_IF_CHANGED = `# write_if_changed MODE DEST: stdin to DEST only when the bytes differ (status 1 = unchanged).
+write_if_changed() {
+  local mode=$1 dest=$2 tmp
+  mkdir -p "$(dirname "$dest")"
+  tmp=$(mktemp "$dest.XXXXXX")
+  cat >"$tmp"
+  if [ -f "$dest" ] && cmp -s "$tmp" "$dest"; then
+    rm -f "$tmp"
+    return 1
+  fi
+  chmod "$mode" "$tmp"
+  mv -f "$tmp" "$dest"
+  log "updated $dest"
+}`;
+
+/**
  * The sync job (`/usr/local/sbin/openaq-airflow-sync`): fetch the bundle, write the secrets, pull
  * the extractor image, start or update Compose. Run by the user data at boot and by a systemd timer
  * every 5 minutes, which is how a new bundle (new DAGs, new image) reaches the host.
@@ -54,19 +73,7 @@ ENV_FILE="$DIR/host.env"
 
 log() { printf '%s openaq-airflow-sync: %s\\n' "$(date -u +%FT%TZ)" "$*"; }
 
-# write_if_changed MODE DEST: stdin to DEST only when the bytes differ (status 1 = unchanged).
-write_if_changed() {
-  local mode=$1 dest=$2 tmp
-  tmp=$(mktemp "$dest.XXXXXX")
-  cat >"$tmp"
-  if [ -f "$dest" ] && cmp -s "$tmp" "$dest"; then
-    rm -f "$tmp"
-    return 1
-  fi
-  chmod "$mode" "$tmp"
-  mv -f "$tmp" "$dest"
-  log "updated $dest"
-}
+${WRITE_IF_CHANGED}
 
 mkdir -p "$BUNDLE" "$STATE"
 # The secrets folder is 0700 (only root on the host can reach it); the files in it are 0444 so
@@ -254,20 +261,7 @@ exec > >(tee -a "$ROOT/var/log/openaq-airflow-bootstrap.log") 2>&1
 
 log() { printf '%s openaq-bootstrap: %s\\n' "$(date -u +%FT%TZ)" "$*"; }
 
-# write_if_changed MODE DEST: stdin to DEST only when the bytes differ (status 1 = unchanged).
-write_if_changed() {
-  local mode=$1 dest=$2 tmp
-  mkdir -p "$(dirname "$dest")"
-  tmp=$(mktemp "$dest.XXXXXX")
-  cat >"$tmp"
-  if [ -f "$dest" ] && cmp -s "$tmp" "$dest"; then
-    rm -f "$tmp"
-    return 1
-  fi
-  chmod "$mode" "$tmp"
-  mv -f "$tmp" "$dest"
-  log "updated $dest"
-}
+${WRITE_IF_CHANGED}
 
 # dnf_install PACKAGE...: installs only what rpm does not already have.
 dnf_install() {
