@@ -69,6 +69,14 @@ describe("Dockerfile", () => {
     expect(parseEntrypoint(text)).toEqual(["node", "/app/openaq-pipeline.mjs"]);
   });
 
+  it("builds with the pnpm the workspace pins, so its frozen install reads the same lockfile", async () => {
+    const text = await readFile(DOCKERFILE, "utf8");
+    const pin = (
+      JSON.parse(await readFile(join(REPO_ROOT, "package.json"), "utf8")) as { packageManager: string }
+    ).packageManager;
+    expect(`pnpm@${/^ARG PNPM_VERSION=(\S+)$/m.exec(text)?.[1]}`).toBe(pin);
+  });
+
   it(".dockerignore lets in exactly the sources the build stage copies", async () => {
     const text = await readFile(DOCKERFILE, "utf8");
     const ignore = (await readFile(join(REPO_ROOT, ".dockerignore"), "utf8"))
