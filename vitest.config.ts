@@ -3,7 +3,12 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     environment: "node",
-    include: ["packages/*/test/**/*.test.ts", "infra/test/**/*.test.ts", "stacks/test/**/*.test.ts", "test/**/*.test.ts"],
+    include: [
+      "packages/*/test/**/*.test.ts",
+      "infra/test/**/*.test.ts",
+      "stacks/test/**/*.test.ts",
+      "test/**/*.test.ts",
+    ],
     // Pulumi keeps its runtime on `global`: one fresh process per test file.
     pool: "forks",
     isolate: true,

@@ -16,7 +16,8 @@ export const RAW_MEASUREMENTS_DATASET = "measurements";
 export const MANIFEST_NAME = "manifest.json";
 
 function page4(page: number): string {
-  if (!Number.isInteger(page) || page < 1 || page > 9999) throw new Error(`Page must be 1..9999, got ${page}.`);
+  if (!Number.isInteger(page) || page < 1 || page > 9999)
+    throw new Error(`Page must be 1..9999, got ${page}.`);
   return String(page).padStart(4, "0");
 }
 
