@@ -1,11 +1,5 @@
 import { createHash } from "node:crypto";
-import {
-  isPipelineError,
-  listKeys,
-  type ObjectStore,
-  type PipelineError,
-  rawKey,
-} from "@openaq-lakehouse/pipeline-core";
+import { listKeys, type ObjectStore, rawKey } from "@openaq-lakehouse/pipeline-core";
 import { afterEach, describe, expect, it } from "vitest";
 import type { FakeOpenAq } from "../src/fake-openaq/index.js";
 import {
@@ -16,7 +10,7 @@ import {
   sensorPageName,
 } from "../src/raw/names.js";
 import { extractDay } from "../src/steps/extract.js";
-import { captureLog, DAY, startTestServer, tempLake, testClient } from "./support/fake.js";
+import { captureLog, DAY, failure, startTestServer, tempLake, testClient } from "./support/fake.js";
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -49,16 +43,6 @@ async function snapshot(store: ObjectStore): Promise<Map<string, Buffer>> {
 
 const bodiesOnly = (snap: Map<string, Buffer>) =>
   new Map([...snap].filter(([k]) => !k.endsWith(".meta.json")).map(([k, v]) => [k, v.toString("hex")]));
-
-async function failure(p: Promise<unknown>): Promise<PipelineError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isPipelineError(e)) return e;
-    throw e;
-  }
-  throw new Error("expected a failure");
-}
 
 function client(server: FakeOpenAq, opts: Parameters<typeof testClient>[1] = {}) {
   return testClient(server, opts);

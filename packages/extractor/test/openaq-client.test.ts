@@ -1,9 +1,8 @@
 import { createServer } from "node:net";
-import { isPipelineError, type PipelineError } from "@openaq-lakehouse/pipeline-core";
 import { afterEach, describe, expect, it } from "vitest";
 import { type FakeOpenAq, type FaultKind, startFakeOpenAq } from "../src/fake-openaq/index.js";
 import { OpenAqClient } from "../src/openaq/index.js";
-import { AS_OF, captureLog, startTestServer, testClient } from "./support/fake.js";
+import { AS_OF, captureLog, failure, startTestServer, testClient } from "./support/fake.js";
 
 const WINDOW = { from: "2026-03-20T00:00:00Z", to: "2026-03-21T00:00:00Z" };
 
@@ -12,16 +11,6 @@ afterEach(async () => {
   await server?.close();
   server = undefined;
 });
-
-async function failure(p: Promise<unknown>): Promise<PipelineError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isPipelineError(e)) return e;
-    throw e;
-  }
-  throw new Error("expected a failure");
-}
 
 /** A fetch that goes to the real server, then lets a test rewrite the request URL or the body. */
 function rewritingFetch(rewrite: {

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LocalFolderStore } from "@openaq-lakehouse/pipeline-core";
+import { isPipelineError, LocalFolderStore, type PipelineError } from "@openaq-lakehouse/pipeline-core";
 import { type FakeOpenAq, type FakeOpenAqOptions, startFakeOpenAq } from "../../src/fake-openaq/index.js";
 import type { Logger } from "../../src/log.js";
 import { OpenAqClient, type OpenAqClientOptions } from "../../src/openaq/index.js";
@@ -67,4 +67,15 @@ export function captureLog(): CapturedLog {
       progressCalls.push([step, done, total]);
     },
   };
+}
+
+/** The PipelineError a promise rejects with; anything else (or no rejection) fails the test. */
+export async function failure(p: Promise<unknown>): Promise<PipelineError> {
+  try {
+    await p;
+  } catch (e) {
+    if (isPipelineError(e)) return e;
+    throw e;
+  }
+  throw new Error("expected a failure");
 }
