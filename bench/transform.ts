@@ -293,6 +293,20 @@ async function compareOutputs(lake: string): Promise<{ same: boolean; detail: Re
   return { same: JSON.stringify(ours) === JSON.stringify(duck), detail: { ours, duckdb: duck } };
 }
 
+/** One side's figures as reported: seconds, rows, rate, peak RSS and output size. */
+function sideSummary(
+  side: { ms: number; rows: number; maxRssMb: number; outBytes: number },
+  rate: number,
+): Record<string, number> {
+  return {
+    seconds: +(side.ms / 1000).toFixed(2),
+    rows: side.rows,
+    rowsPerSecond: Math.round(rate),
+    peakRssMb: Math.round(side.maxRssMb),
+    parquetMiB: +(side.outBytes / 1048576).toFixed(1),
+  };
+}
+
 export async function benchTransform(): Promise<Record<string, unknown>> {
   const rows = Number(process.env.BENCH_TRANSFORM_ROWS ?? 1_000_000);
   const lake = await mkdtemp(join(tmpdir(), "bench-transform-"));
@@ -313,20 +327,8 @@ export async function benchTransform(): Promise<Record<string, unknown>> {
       sensors: raw.sensors,
       rawMiB: +(raw.bytes / 1048576).toFixed(1),
       generateSeconds: +(generateMs / 1000).toFixed(2),
-      ours: {
-        seconds: +(ours.ms / 1000).toFixed(2),
-        rows: ours.rows,
-        rowsPerSecond: Math.round(oursRate),
-        peakRssMb: Math.round(ours.maxRssMb),
-        parquetMiB: +(ours.outBytes / 1048576).toFixed(1),
-      },
-      duckdb: {
-        seconds: +(duckdb.ms / 1000).toFixed(2),
-        rows: duckdb.rows,
-        rowsPerSecond: Math.round(duckRate),
-        peakRssMb: Math.round(duckdb.maxRssMb),
-        parquetMiB: +(duckdb.outBytes / 1048576).toFixed(1),
-      },
+      ours: sideSummary(ours, oursRate),
+      duckdb: sideSummary(duckdb, duckRate),
       ratio: +ratio.toFixed(2),
       sameOutput: check.same,
       outputCheck: check.detail,
