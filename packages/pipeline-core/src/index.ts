@@ -1,3 +1,4 @@
+export * from "./contract.js";
 export * from "./dates.js";
 export * from "./errors.js";
 export * from "./identifiers.js";

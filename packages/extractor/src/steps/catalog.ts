@@ -1,11 +1,13 @@
 import type { BatchCreatePartitionCommandOutput, GlueClient, StorageDescriptor } from "@aws-sdk/client-glue";
 import {
+  type CatalogMode,
   DATASETS,
   databaseName,
   dayParts,
   type Environment,
   type IsoDay,
   PipelineError,
+  parseCatalogModeValue,
 } from "@openaq-lakehouse/pipeline-core";
 import { type Logger, silentLogger } from "../log.js";
 
@@ -22,16 +24,10 @@ import { type Logger, silentLogger } from "../log.js";
  *    READY again and fails when its last crawl did not succeed.
  */
 
-export const CATALOG_MODES = ["projection", "partitions", "crawler"] as const;
-export type CatalogMode = (typeof CATALOG_MODES)[number];
+export { CATALOG_MODES, type CatalogMode } from "@openaq-lakehouse/pipeline-core";
 
 export function parseCatalogMode(value: string | undefined): CatalogMode {
-  if (value === undefined || value === "") return "projection";
-  if ((CATALOG_MODES as readonly string[]).includes(value)) return value as CatalogMode;
-  throw new PipelineError(
-    "INVALID_CATALOG_MODE",
-    `Unknown CATALOG_MODE ${JSON.stringify(value)}: expected one of ${CATALOG_MODES.join(", ")}.`,
-  );
+  return parseCatalogModeValue(value === "" ? undefined : value);
 }
 
 export interface CatalogOptions {
