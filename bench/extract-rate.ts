@@ -19,7 +19,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { LocalFolderStore } from "@openaq-lakehouse/pipeline-core";
-import { type FakeOpenAqStats, STATS_PATH } from "../packages/extractor/src/fake-openaq/index.js";
+import { type FakeOpenAqStats, STATS_PATH } from "@openaq-lakehouse/fake-openaq";
 import { OpenAqClient } from "../packages/extractor/src/openaq/index.js";
 import { extractDay } from "../packages/extractor/src/steps/extract.js";
 
@@ -31,11 +31,11 @@ const DAY = "2026-03-20";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 
-/** Starts packages/extractor/src/fake-openaq/main.ts as a child process; resolves with its URL and key. */
+/** Starts packages/fake-openaq/src/main.ts as a child process; resolves with its URL and key. */
 async function startServerProcess(
   args: string[],
 ): Promise<{ child: ChildProcess; url: string; apiKey: string }> {
-  const main = join(ROOT, "packages/extractor/src/fake-openaq/main.ts");
+  const main = join(ROOT, "packages/fake-openaq/src/main.ts");
   const child = spawn(process.execPath, ["--import", "tsx", main, ...args], {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "inherit"],

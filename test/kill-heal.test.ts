@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../packages/extractor/src/cli/cli.js";
-import { type FakeOpenAq, startFakeOpenAq } from "../packages/extractor/src/fake-openaq/index.js";
+import { type FakeOpenAq, startFakeOpenAq } from "@openaq-lakehouse/fake-openaq";
 import { lakeSnapshot } from "./e2e-support.js";
 
 /**

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { addDays, formatIsoDay } from "@openaq-lakehouse/pipeline-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../packages/extractor/src/cli/cli.js";
-import { type FakeOpenAq, startFakeOpenAq } from "../packages/extractor/src/fake-openaq/index.js";
+import { type FakeOpenAq, startFakeOpenAq } from "@openaq-lakehouse/fake-openaq";
 import { expectedDay } from "./e2e-support.js";
 
 /**

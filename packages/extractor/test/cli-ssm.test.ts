@@ -6,7 +6,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { allCustomMatcher } from "aws-sdk-client-mock-vitest";
 import "aws-sdk-client-mock-vitest/extend";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type FakeOpenAq, startFakeOpenAq } from "../src/fake-openaq/index.js";
+import { type FakeOpenAq, startFakeOpenAq } from "@openaq-lakehouse/fake-openaq";
 import { cli, readTree, yesterdayOf } from "./cli-helpers.js";
 
 expect.extend(allCustomMatcher);

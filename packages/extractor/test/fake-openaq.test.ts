@@ -6,7 +6,7 @@ import {
   type FaultKind,
   STATS_PATH,
   startFakeOpenAq,
-} from "../src/fake-openaq/index.js";
+} from "@openaq-lakehouse/fake-openaq";
 import { AS_OF, startTestServer } from "./support/fake.js";
 
 let server: FakeOpenAq | undefined;
@@ -319,7 +319,7 @@ describe("fake OpenAQ server: faults on demand", () => {
 
 describe("fake OpenAQ server: command line", () => {
   it("starts on 127.0.0.1, prints its URL and key, and serves until stopped", async () => {
-    const main = new URL("../src/fake-openaq/main.ts", import.meta.url).pathname;
+    const main = new URL("../../fake-openaq/src/main.ts", import.meta.url).pathname;
     const child = spawn(
       process.execPath,
       ["--import", "tsx", main, "--per-minute=2", "--window-ms=600000", "--as-of=2026-03-25T06:00:00Z"],

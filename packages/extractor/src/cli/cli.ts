@@ -190,7 +190,7 @@ class Resources {
     const source = apiSource(config, args.lake);
     if (source.kind === "fixtures") {
       log.info(FIXTURES_NOTICE, { api: "fixtures" });
-      const { startFakeOpenAq } = await import("../fake-openaq/index.js");
+      const { startFakeOpenAq } = await import("@openaq-lakehouse/fake-openaq");
       const server = await startFakeOpenAq({
         rateLimit: { perWindow: FIXTURES_REQUESTS_PER_MINUTE, perHour: FIXTURES_REQUESTS_PER_MINUTE * 60 },
       });
