@@ -73,17 +73,26 @@ function exceededListSql(standard: LimitStandard): string {
   return `concat_ws(',', ${codes.join(",\n      ")})`;
 }
 
-/** Lag terms of the trailing 8-hour mean over the `hourly` series, by hour number `idx`. */
-function trailingEightHourSql(): { sum: string; count: string } {
+const EIGHT_LAGS = [1, 2, 3, 4, 5, 6, 7];
+
+/** The 7 previous hours of each hourly row of the same series: their hour numbers and means. */
+function eightHourLagsSql(): string {
   const over = "OVER (PARTITION BY location_id, timezone, parameter ORDER BY idx)";
-  const sum = ["value"];
-  const count = ["1"];
-  for (let k = 1; k < 8; k++) {
-    const inWindow = `idx - lag(idx, ${k}) ${over} <= 7`;
-    sum.push(`coalesce(CASE WHEN ${inWindow} THEN lag(value, ${k}) ${over} END, 0.0)`);
-    count.push(`CASE WHEN ${inWindow} THEN 1 ELSE 0 END`);
-  }
-  return { sum: sum.join("\n        + "), count: count.join("\n        + ") };
+  return EIGHT_LAGS.map(
+    (k) => `    lag(idx, ${k}) ${over} AS idx_${k},\n    lag(value, ${k}) ${over} AS value_${k}`,
+  ).join(",\n");
+}
+
+/** Sum and count of the hours present among the row's hour and the 7 hours before it. */
+function trailingEightHourSql(): { sum: string; count: string } {
+  const inWindow = (k: number) => `idx - idx_${k} <= 7`;
+  return {
+    sum: [
+      "value",
+      ...EIGHT_LAGS.map((k) => `coalesce(CASE WHEN ${inWindow(k)} THEN value_${k} END, 0.0)`),
+    ].join("\n        + "),
+    count: ["1", ...EIGHT_LAGS.map((k) => `CASE WHEN ${inWindow(k)} THEN 1 ELSE 0 END`)].join("\n        + "),
+  };
 }
 
 export function dailyAverageSql({ database }: DailyAverageSqlParams): string {
@@ -153,13 +162,19 @@ hourly AS (
 ),
 -- The trailing 8-hour mean ending at each hour (that hour and the 7 before it, across midnight),
 -- from the hours present; it counts with at least ${EIGHT_HOUR_MIN_HOURS} of the 8 (checked below).
+hourly_lags AS (
+  SELECT
+    location_id, timezone, parameter, day, value, latest_datetime, idx,
+${eightHourLagsSql()}
+  FROM hourly
+  WHERE parameter IN (${EIGHT_HOUR_POLLUTANTS.map((p) => `'${p}'`).join(", ")})
+),
 hourly_8h AS (
   SELECT
     location_id, timezone, parameter, day, value, latest_datetime,
     (${eight.sum}) / (${eight.count}) AS mean_8h,
     ${eight.count} AS hours_8h
-  FROM hourly
-  WHERE parameter IN (${EIGHT_HOUR_POLLUTANTS.map((p) => `'${p}'`).join(", ")})
+  FROM hourly_lags
   UNION ALL
   SELECT location_id, timezone, parameter, day, value, latest_datetime, NULL AS mean_8h, NULL AS hours_8h
   FROM hourly
