@@ -9,7 +9,7 @@ import {
   limitValueSql,
 } from "./limits.js";
 import { MAIN_POLLUTANTS, pollutantListSql, ugm3ValueSql } from "./pollutants.js";
-import { type VnAqiTable, vnCategorySql, vnOverallSql, vnSubIndexSql } from "./vn-aqi.js";
+import { vnCategorySql, vnOverallSql, vnSubIndexSql } from "./vn-aqi.js";
 
 export interface DailyAverageSqlParams {
   /** Validated database identifier, e.g. `openaq_dev`. */
@@ -38,15 +38,14 @@ export const DAILY_VN_SUB_INDICES: ReadonlyArray<{ parameter: string; sql: strin
   { parameter: "pm25", sql: vnSubIndexSql("pm25", "pm25_24h") },
   { parameter: "pm10", sql: vnSubIndexSql("pm10", "pm10_24h") },
   // O3: the larger of the day's maximum 1-hour and maximum 8-hour sub-indices
-  { parameter: "o3", sql: largerSql(vnSub("o3_1h", "max_1h_o3"), vnSub("o3_8h", "max_8h_o3")) },
+  {
+    parameter: "o3",
+    sql: largerSql(vnSubIndexSql("o3_1h", "max_1h_o3"), vnSubIndexSql("o3_8h", "max_8h_o3")),
+  },
   { parameter: "co", sql: vnSubIndexSql("co", "max_1h_co") },
   { parameter: "so2", sql: vnSubIndexSql("so2", "max_1h_so2") },
   { parameter: "no2", sql: vnSubIndexSql("no2", "max_1h_no2") },
 ];
-
-function vnSub(table: VnAqiTable, c: string): string {
-  return vnSubIndexSql(table, c);
-}
 
 /** The larger of two nullable INTEGER expressions, NULL only when both are NULL. */
 function largerSql(a: string, b: string): string {
