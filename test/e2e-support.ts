@@ -1,9 +1,9 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
+import { decodeParquet, type IsoDay, utcDayWindow } from "@openaq-lakehouse/pipeline-core";
 import type { FakeOpenAq } from "@openaq-lakehouse/fake-openaq";
 import { toJson } from "@openaq-lakehouse/fake-openaq/json";
 import { measurementJson, periodEnds } from "@openaq-lakehouse/fake-openaq/responses";
-import { decodeParquet, type IsoDay, utcDayWindow } from "@openaq-lakehouse/pipeline-core";
 
 /**
  * Shared pieces of the end-to-end tests: a byte-level snapshot of a lake folder, and an oracle

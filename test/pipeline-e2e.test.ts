@@ -2,9 +2,9 @@ import { existsSync } from "node:fs";
 import { cp, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type FakeOpenAq, startFakeOpenAq } from "@openaq-lakehouse/fake-openaq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../packages/extractor/src/cli/cli.js";
+import { type FakeOpenAq, startFakeOpenAq } from "@openaq-lakehouse/fake-openaq";
 import { expectedDay, keysOf, lakeSnapshot, parquetRows } from "./e2e-support.js";
 
 /**
