@@ -1,17 +1,29 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type FakeOpenAq, startFakeOpenAq } from "@openaq-lakehouse/fake-openaq";
 import { addDays, formatIsoDay } from "@openaq-lakehouse/pipeline-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../packages/extractor/src/cli/cli.js";
-import { type FakeOpenAq, startFakeOpenAq } from "@openaq-lakehouse/fake-openaq";
 import { expectedDay } from "./e2e-support.js";
+import {
+  epaAqi,
+  nowcast,
+  qcvnLimits,
+  ugm3,
+  vnCategory,
+  vnOverall,
+  vnSubIndex,
+  WHO_LIMITS,
+} from "./indices-oracle.js";
 
 /**
  * `backfill` then `run` on the embedded default (lake folder + DuckDB) over three recent days, then the serving
- * views' numbers against values computed here, in plain TypeScript, from the local OpenAQ server's
- * own series (the oracle of e2e-support): latest PM2.5 and AQI per location, daily averages by local
- * day with hours observed and completeness. Nothing here shares code with the views' SQL.
+ * views' numbers against values computed here from the local OpenAQ server's own series (the oracle
+ * of e2e-support) by an independent TypeScript implementation of the indices (indices-oracle.ts):
+ * current NowCast, US EPA AQI and hourly VN_AQI per location; daily means, hours observed per
+ * pollutant, the EPA daily AQI, the daily VN_AQI and the QCVN / WHO exceedances by local day.
+ * Nothing here shares code with the views' SQL.
  */
 
 const KEY = "views-e2e-key-5d1f0c2b7a9e4f3c";
@@ -20,6 +32,7 @@ const DAYS = [addDays(TODAY, -3), addDays(TODAY, -2), addDays(TODAY, -1)];
 const HOUR = 3_600_000;
 /** Asia/Bangkok and Asia/Ho_Chi_Minh: UTC+7 all year. */
 const VIETNAM_OFFSET = 7 * HOUR;
+const POLLUTANTS = ["pm25", "pm10", "no2", "o3", "co", "so2"];
 
 let server: FakeOpenAq;
 let lake: string;
@@ -42,31 +55,31 @@ async function query(sql: string): Promise<Array<Record<string, unknown>>> {
   return JSON.parse(r.out) as Array<Record<string, unknown>>;
 }
 
-/** US EPA AQI for PM2.5, 2024 breakpoints, from the concentration truncated to 0.1 µg/m³. */
-function aqi(pm25: number): number {
-  const c = Math.floor(pm25 * 10 + 1e-9) / 10;
-  const bands: Array<[number, number, number, number]> = [
-    [0, 9.0, 0, 50],
-    [9.1, 35.4, 51, 100],
-    [35.5, 55.4, 101, 150],
-    [55.5, 125.4, 151, 200],
-    [125.5, 225.4, 201, 300],
-    [225.5, 325.4, 301, 500],
-  ];
-  if (c > 325.4) return 500;
-  const [cl, ch, il, ih] = bands.find(([lo, hi]) => c >= lo && c <= hi) as [number, number, number, number];
-  return Math.round(((ih - il) / (ch - cl)) * (c - cl) + il);
-}
-
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-interface Pm25 {
+interface Valid {
   location: number;
+  parameter: string;
   at: number;
   value: number;
 }
 
-let pm25: Pm25[] = [];
+/** Valid main-pollutant readings in µg/m³ (negatives and flagged readings never count; -999 are not rows). */
+let valid: Valid[] = [];
+let flagged = 0;
+
+/** Hourly means by (location, parameter) → hour key → mean, `hourOf` choosing the hour. */
+function hourlyMeans(rows: Valid[], hourOf: (at: number) => number): Map<string, Map<number, number>> {
+  const sums = new Map<string, Map<number, number[]>>();
+  for (const r of rows) {
+    const key = `${r.location}|${r.parameter}`;
+    const byHour = sums.get(key) ?? new Map<number, number[]>();
+    const h = hourOf(r.at);
+    byHour.set(h, [...(byHour.get(h) ?? []), r.value]);
+    sums.set(key, byHour);
+  }
+  return new Map([...sums].map(([k, byHour]) => [k, new Map([...byHour].map(([h, xs]) => [h, mean(xs)]))]));
+}
 
 beforeAll(async () => {
   server = await startFakeOpenAq({
@@ -88,11 +101,23 @@ beforeAll(async () => {
   const run = await cli(["run", "--date", DAYS[2] as string, "--lake", lake, "--show"]);
   expect(run.code, run.err).toBe(0);
   stdout = run.out;
-  // Valid PM2.5 in µg/m³ (negatives never count; -999 sentinels are not rows at all).
-  pm25 = DAYS.flatMap((d) => expectedDay(server, d).measurements)
-    .filter((m) => m.parameter === "pm25" && m.unit === "µg/m³" && (m.value as number) >= 0)
-    .map((m) => ({ location: m.location_id as number, at: m.datetime as number, value: m.value as number }));
-  expect(pm25.length).toBeGreaterThan(100);
+  const all = DAYS.flatMap((d) => expectedDay(server, d).measurements);
+  flagged = all.filter((m) => m.has_flags === true).length;
+  valid = all.flatMap((m) => {
+    const value = ugm3(m as { parameter: string; unit: string; value: number; has_flags: boolean });
+    return value === null || !POLLUTANTS.includes(m.parameter as string)
+      ? []
+      : [
+          {
+            location: m.location_id as number,
+            parameter: m.parameter as string,
+            at: m.datetime as number,
+            value,
+          },
+        ];
+  });
+  expect(valid.filter((v) => v.parameter === "pm25").length).toBeGreaterThan(100);
+  expect(flagged).toBeGreaterThan(0); // the server flags about 1% of readings: they must not count
 }, 180_000);
 
 afterAll(async () => {
@@ -101,59 +126,137 @@ afterAll(async () => {
 });
 
 describe("run over several days on the embedded default, then the serving views", () => {
-  it("view_latest_aqi: each location's latest PM2.5 (mean over sensors at that instant) and its AQI", async () => {
+  it("view_latest_aqi: NowCast, US EPA AQI and hourly VN_AQI of each location's latest complete hour", async () => {
     const windowStart = Date.parse(`${addDays(TODAY, -2)}T00:00:00Z`); // a 3-day window ending today
-    const expected = new Map<number, { at: number; pm25: number; aqi: number }>();
-    for (const loc of new Set(pm25.map((p) => p.location))) {
-      const mine = pm25.filter((p) => p.location === loc && p.at >= windowStart);
-      if (mine.length === 0) continue;
-      const at = Math.max(...mine.map((p) => p.at));
-      const value = mean(mine.filter((p) => p.at === at).map((p) => p.value));
-      expected.set(loc, { at, pm25: value, aqi: aqi(value) });
+    const recent = valid.filter((v) => v.at >= windowStart);
+    const hourly = hourlyMeans(recent, (at) => Math.floor(at / HOUR) * HOUR);
+    const expected = new Map<number, Record<string, unknown>>();
+    for (const loc of new Set(recent.map((v) => v.location))) {
+      const mine = recent.filter((v) => v.location === loc);
+      const h = Math.max(...mine.map((v) => Math.floor(v.at / HOUR) * HOUR));
+      const series = (p: string) => hourly.get(`${loc}|${p}`) ?? new Map<number, number>();
+      const pm25Nowcast = nowcast(series("pm25"), h);
+      const pm10Nowcast = nowcast(series("pm10"), h);
+      const sub = {
+        pm25: vnSubIndex("pm25", pm25Nowcast),
+        pm10: vnSubIndex("pm10", pm10Nowcast),
+        o3: vnSubIndex("o3_1h", series("o3").get(h)),
+        co: vnSubIndex("co", series("co").get(h)),
+        so2: vnSubIndex("so2", series("so2").get(h)),
+        no2: vnSubIndex("no2", series("no2").get(h)),
+      };
+      const pm25 = mine.filter((v) => v.parameter === "pm25");
+      const latestPm25 = pm25.length ? Math.max(...pm25.map((v) => v.at)) : null;
+      const vn = vnOverall(sub);
+      expected.set(loc, {
+        aqi_hour_utc: h,
+        pm25: latestPm25 === null ? null : mean(pm25.filter((v) => v.at === latestPm25).map((v) => v.value)),
+        pm25_nowcast: pm25Nowcast,
+        aqi: epaAqi(pm25Nowcast),
+        ...Object.fromEntries(Object.entries(sub).map(([p, x]) => [`vn_aqi_${p}`, x])),
+        vn_aqi: vn,
+        vn_aqi_category: vnCategory(vn),
+      });
     }
-    const rows = await query(
-      "SELECT location_id, pm25, pm25_datetime_utc, aqi FROM openaq_dev.view_latest_aqi WHERE pm25 IS NOT NULL ORDER BY location_id",
-    );
+    const rows = await query("SELECT * FROM openaq_dev.view_latest_aqi ORDER BY location_id");
     expect(rows.map((r) => r.location_id)).toEqual([...expected.keys()].sort((a, b) => a - b));
+    let withIndex = 0;
     for (const r of rows) {
-      const e = expected.get(r.location_id as number);
-      expect(r.pm25 as number).toBeCloseTo(e?.pm25 as number, 9);
-      expect(r.aqi).toBe(e?.aqi);
-      expect(Date.parse(`${String(r.pm25_datetime_utc).replace(" ", "T")}Z`)).toBe(e?.at);
+      const e = expected.get(r.location_id as number) as Record<string, unknown>;
+      expect(Date.parse(`${String(r.aqi_hour_utc).replace(" ", "T")}Z`)).toBe(e.aqi_hour_utc);
+      for (const c of ["pm25", "pm25_nowcast"]) {
+        if (e[c] === null) expect(r[c], c).toBeNull();
+        else expect(r[c] as number, c).toBeCloseTo(e[c] as number, 9);
+      }
+      for (const c of ["aqi", "vn_aqi", "vn_aqi_category", ...POLLUTANTS.map((p) => `vn_aqi_${p}`)])
+        expect([r.location_id, c, r[c]]).toEqual([r.location_id, c, e[c]]);
+      if (r.vn_aqi !== null) withIndex++;
     }
+    expect(withIndex).toBeGreaterThan(3);
   });
 
-  it("view_daily_average: hourly means first, then the day's mean, hours observed and completeness by local day", async () => {
-    const hourly = new Map<string, number[]>();
-    for (const p of pm25) {
-      const local = p.at + VIETNAM_OFFSET;
-      const key = `${p.location}|${formatIsoDay(local)}|${new Date(local).getUTCHours()}`;
-      hourly.set(key, [...(hourly.get(key) ?? []), p.value]);
-    }
-    const daily = new Map<string, number[]>();
-    for (const [key, values] of hourly) {
-      const [loc, day] = key.split("|");
-      const dayKey = `${loc}|${day}`;
-      daily.set(dayKey, [...(daily.get(dayKey) ?? []), mean(values)]);
+  it("view_daily_average: means, hours observed, daily EPA AQI and VN_AQI, exceedances by local day", async () => {
+    const localHour = (at: number) => Math.floor((at + VIETNAM_OFFSET) / HOUR); // local hour number
+    const dayOf = (idx: number) => formatIsoDay(idx * HOUR);
+    const hourly = hourlyMeans(valid, localHour);
+    const expected = new Map<string, Record<string, unknown>>();
+    const keys = new Set(valid.map((v) => `${v.location}|${dayOf(localHour(v.at))}`));
+    for (const key of keys) {
+      const [locText, day] = key.split("|") as [string, string];
+      const loc = Number(locText);
+      const m: Record<string, number | null> = {};
+      const hours: Record<string, number> = {};
+      for (const p of POLLUTANTS) {
+        const series = hourly.get(`${loc}|${p}`) ?? new Map<number, number>();
+        const today = [...series].filter(([idx]) => dayOf(idx) === day);
+        hours[p] = today.length;
+        m[`avg_${p}`] = today.length ? mean(today.map(([, c]) => c)) : null;
+        m[`${p}/24h`] = today.length >= 18 ? mean(today.map(([, c]) => c)) : null;
+        m[`${p}/1h`] = today.length ? Math.max(...today.map(([, c]) => c)) : null;
+        // trailing 8-hour means ending in the day's hours, from at least 6 of the 8 hours
+        const eights = today.flatMap(([idx]) => {
+          const window = Array.from({ length: 8 }, (_, k) => series.get(idx - k)).filter(
+            (c) => c !== undefined,
+          );
+          return window.length >= 6 ? [mean(window as number[])] : [];
+        });
+        m[`${p}/8h`] = eights.length ? Math.max(...eights) : null;
+      }
+      const sub = {
+        pm25: vnSubIndex("pm25", m["pm25/24h"]),
+        pm10: vnSubIndex("pm10", m["pm10/24h"]),
+        o3: [vnSubIndex("o3_1h", m["o3/1h"]), vnSubIndex("o3_8h", m["o3/8h"])].reduce<number | null>(
+          (a, b) => (a === null ? b : b === null ? a : Math.max(a, b)),
+          null,
+        ),
+        co: vnSubIndex("co", m["co/1h"]),
+        so2: vnSubIndex("so2", m["so2/1h"]),
+        no2: vnSubIndex("no2", m["no2/1h"]),
+      };
+      const exceeded = (limits: Record<string, number>) =>
+        Object.entries(limits)
+          .filter(([code, limit]) => (m[code] ?? Number.NEGATIVE_INFINITY) > limit)
+          .map(([code]) => code)
+          .join(",");
+      const vn = vnOverall(sub);
+      expected.set(key, {
+        ...Object.fromEntries(POLLUTANTS.map((p) => [`hours_observed_${p}`, hours[p]])),
+        avg_pm25: m.avg_pm25,
+        max_8h_o3: m["o3/8h"],
+        aqi: epaAqi(m["pm25/24h"] ?? null),
+        ...Object.fromEntries(Object.entries(sub).map(([p, x]) => [`vn_aqi_${p}`, x])),
+        vn_aqi: vn,
+        vn_aqi_category: vnCategory(vn),
+        qcvn_exceeded: exceeded(qcvnLimits(day)),
+        who_exceeded: exceeded(WHO_LIMITS),
+      });
     }
     const rows = await query(
-      "SELECT location_id, CAST(day AS VARCHAR) AS day, avg_pm25, hours_observed, is_complete, aqi FROM openaq_dev.view_daily_average WHERE avg_pm25 IS NOT NULL ORDER BY location_id, day",
+      "SELECT *, CAST(day AS VARCHAR) AS d FROM openaq_dev.view_daily_average ORDER BY location_id, day",
     );
-    expect(rows.map((r) => `${r.location_id}|${r.day}`).sort()).toEqual([...daily.keys()].sort());
-    let complete = 0;
-    let incomplete = 0;
+    expect(rows.map((r) => `${r.location_id}|${r.d}`).sort()).toEqual([...expected.keys()].sort());
+    let withAqi = 0;
+    let withoutAqi = 0;
     for (const r of rows) {
-      const hours = daily.get(`${r.location_id}|${r.day}`) as number[];
-      expect(r.avg_pm25 as number).toBeCloseTo(mean(hours), 9);
-      expect(Number(r.hours_observed)).toBe(hours.length);
-      expect(r.is_complete).toBe(hours.length >= 12);
-      expect(r.aqi).toBe(aqi(mean(hours)));
-      if (r.is_complete) complete++;
-      else incomplete++;
+      const e = expected.get(`${r.location_id}|${r.d}`) as Record<string, unknown>;
+      for (const c of ["avg_pm25", "max_8h_o3"]) {
+        if (e[c] === null) expect(r[c], c).toBeNull();
+        else expect(r[c] as number, c).toBeCloseTo(e[c] as number, 9);
+      }
+      for (const c of Object.keys(e).filter((k) => k !== "avg_pm25" && k !== "max_8h_o3"))
+        expect([r.location_id, r.d, c, c.startsWith("hours") ? Number(r[c]) : r[c]]).toEqual([
+          r.location_id,
+          r.d,
+          c,
+          e[c],
+        ]);
+      expect(r.is_complete).toBe((e.hours_observed_pm25 as number) >= 12);
+      if (r.aqi === null) withoutAqi++;
+      else withAqi++;
     }
     // The first local day starts at 07:00 (the first UTC day's midnight): both kinds are exercised.
-    expect(complete).toBeGreaterThan(0);
-    expect(incomplete).toBeGreaterThan(0);
+    expect(withAqi).toBeGreaterThan(0);
+    expect(withoutAqi).toBeGreaterThan(0);
   });
 
   it("--show ends the run with the latest AQI per location and recent daily averages", () => {

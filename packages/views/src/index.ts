@@ -7,8 +7,17 @@ export * from "./engine.js";
 export * from "./format.js";
 export * from "./summary.js";
 export * from "./validate.js";
-export { AQI_CATEGORIES, type AqiBand, PM25_AQI_BANDS_2024 } from "./views/aqi.js";
+export * from "./views/aqi.js";
 export * from "./views/columns.js";
-export { HOURS_PER_DAY } from "./views/daily-average.js";
+export {
+  DAILY_MIN_HOURS,
+  EIGHT_HOUR_MIN_HOURS,
+  EIGHT_HOUR_POLLUTANTS,
+  HOURS_PER_DAY,
+} from "./views/daily-average.js";
+export * from "./views/fill-values.js";
+export * from "./views/limits.js";
+export * from "./views/nowcast.js";
 export { MAIN_POLLUTANTS, MOLAR_VOLUME_25C, type Pollutant, UGM3_UNITS } from "./views/pollutants.js";
 export * from "./views/render.js";
+export * from "./views/vn-aqi.js";

@@ -93,9 +93,9 @@ describe("DuckDB engine", () => {
         ],
         snapshots: { [T]: [place({ location_id: 7, name: "Seven", city: "Hà Nội" })] },
       });
-      const rows = (await e.query("SELECT location_id, location_name, aqi FROM openaq_dev.view_latest_aqi"))
+      const rows = (await e.query("SELECT location_id, location_name, pm25 FROM openaq_dev.view_latest_aqi"))
         .rows;
-      expect(rows).toEqual([{ location_id: 7, location_name: "Seven", aqi: 71 }]); // 51 + (20.0 - 9.1) × 49 / 26.3 = 71.31
+      expect(rows).toEqual([{ location_id: 7, location_name: "Seven", pm25: 20 }]);
     } finally {
       await e.close();
     }
@@ -114,8 +114,8 @@ describe("DuckDB engine", () => {
     expect(existsSync(join(root, LOCAL_CATALOG_FILE))).toBe(true);
     const second = await openDuckDbEngine({ lakeRoot: root, env: "dev" });
     try {
-      expect((await second.query("SELECT location_id, aqi FROM openaq_dev.view_latest_aqi")).rows).toEqual([
-        { location_id: 9, aqi: 50 },
+      expect((await second.query("SELECT location_id, pm25 FROM openaq_dev.view_latest_aqi")).rows).toEqual([
+        { location_id: 9, pm25: 9 },
       ]);
     } finally {
       await second.close();

@@ -32,7 +32,11 @@ export const measurements = defineDataset({
     optional("period_label", t.string(), "OpenAQ period label, e.g. raw or 1hour."),
     optional("period_seconds", t.int32(), "Length of the period in seconds."),
     optional("coverage_percent", t.float64(), "OpenAQ percentCoverage of the period."),
-    optional("has_flags", t.boolean(), "OpenAQ flagInfo.hasFlags."),
+    optional(
+      "has_flags",
+      t.boolean(),
+      "OpenAQ flagInfo.hasFlags. Flagged readings are kept and marked here; the views leave them out of every value and index.",
+    ),
     optional("coordinates", coordinates, "Location coordinates attached at transform time."),
   ],
 });

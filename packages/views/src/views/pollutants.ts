@@ -33,8 +33,8 @@ export const UGM3_UNITS: readonly string[] = ["µg/m³", "μg/m³", "ug/m3"];
 const sqlString = (s: string): string => `'${s.replaceAll("'", "''")}'`;
 
 /**
- * A SQL expression giving the reading in µg/m³, or NULL when it cannot count (negative value,
- * unconvertible unit, not a main pollutant). `alias` is the measurements relation alias.
+ * A SQL expression giving the reading in µg/m³, or NULL when it cannot count (flagged by OpenAQ,
+ * negative value, unconvertible unit, not a main pollutant). `alias` is the measurements relation alias.
  */
 export function ugm3ValueSql(alias: string): string {
   const ugm3 = UGM3_UNITS.map(sqlString).join(", ");
@@ -46,6 +46,8 @@ export function ugm3ValueSql(alias: string): string {
     .join("\n");
   return [
     "CASE",
+    "      -- readings OpenAQ flags (flagInfo.hasFlags) are kept in processed but never count",
+    `      WHEN ${alias}.has_flags THEN NULL`,
     "      -- values < 0 never count (sensor faults and sentinels such as -999)",
     `      WHEN ${alias}.value < 0 THEN NULL`,
     `      WHEN ${alias}.unit IN (${ugm3}) THEN ${alias}.value`,
