@@ -222,7 +222,7 @@ describe("serving views on DuckDB", () => {
   beforeAll(async () => {
     root = await tempLake("views");
     await writeLake(root, fixture());
-    engine = await openDuckDbEngine({ lakeRoot: root, env: "dev", persistent: false });
+    engine = await openDuckDbEngine({ lakeRoot: root, env: "dev" });
     await deployViews(engine, { env: "dev" });
   });
   afterAll(async () => {
@@ -289,7 +289,7 @@ describe("serving views on DuckDB", () => {
   });
 
   it("the window is set at render time", async () => {
-    const e = await openDuckDbEngine({ lakeRoot: root, env: "dev", persistent: false });
+    const e = await openDuckDbEngine({ lakeRoot: root, env: "dev" });
     try {
       await deployViews(e, { env: "dev", windowDays: 1 });
       const ids = [
