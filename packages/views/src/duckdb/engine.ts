@@ -225,10 +225,9 @@ class DuckDbQueryEngine implements DuckDbEngine {
   async readQuery(sql: string): Promise<QueryResult> {
     this.assertOpen();
     await this.refresh();
-    const prepared = await prepareReadOnly(this.connection, sql);
     let reader: DuckDBMaterializedResult;
     try {
-      reader = await prepared.run();
+      reader = await (await prepareReadOnly(this.connection, sql)).run();
     } catch (e) {
       throw this.queryError(e);
     }
@@ -278,6 +277,7 @@ class DuckDbQueryEngine implements DuckDbEngine {
   }
 
   private queryError(e: unknown): PipelineError {
+    if (e instanceof PipelineError) return e;
     const outside = /Cannot access file "([^"]*)" - file system operations are disabled/.exec(errorMessage(e));
     if (outside) {
       return new PipelineError(

@@ -1,5 +1,6 @@
 import {
   type DuckDBConnection,
+  type DuckDBExtractedStatements,
   type DuckDBPreparedStatement,
   StatementType,
 } from "@duckdb/node-api";
@@ -32,7 +33,7 @@ export async function prepareReadOnly(connection: DuckDBConnection, sql: string)
         : `The query holds ${extracted.count} statements: query runs exactly one (${READ_STATEMENTS}).`,
     );
   }
-  const prepared = await prepare(() => extracted.prepare(0));
+  const prepared = await prepareOrRefuse(connection, extracted, sql);
   const type = prepared.statementType;
   if (type === StatementType.SELECT) return prepared;
   if (type === StatementType.EXPLAIN) {
@@ -40,9 +41,9 @@ export async function prepareReadOnly(connection: DuckDBConnection, sql: string)
     if (inner !== undefined && inner.trim() !== "") {
       const explained = await parse(connection, inner).catch(() => undefined);
       if (explained?.count === 1) {
-        const innerType = (await prepare(() => explained.prepare(0))).statementType;
+        const innerType = (await prepareOrRefuse(connection, explained, inner)).statementType;
         if (innerType === StatementType.SELECT) return prepared;
-        throw refusedType(innerType, "an EXPLAIN of ");
+        throw refusedType(innerType, /^[aeiou]/.test(typeName(innerType)) ? "an EXPLAIN of an " : "an EXPLAIN of a ");
       }
     }
     throw refused(`query runs reads only (${READ_STATEMENTS}); this EXPLAIN does not plainly explain a read.`);
@@ -58,12 +59,40 @@ async function parse(connection: DuckDBConnection, sql: string) {
   }
 }
 
-async function prepare(f: () => Promise<DuckDBPreparedStatement>): Promise<DuckDBPreparedStatement> {
+/**
+ * Prepares (binds) the one statement. When binding fails (a COPY to a path the sandbox forbids
+ * fails here, before its type is known), the parser alone says whether it is a SELECT: if not, it
+ * is refused as a write; if so, the binder's error goes up as it is (the engine words it).
+ */
+async function prepareOrRefuse(
+  connection: DuckDBConnection,
+  extracted: DuckDBExtractedStatements,
+  sql: string,
+): Promise<DuckDBPreparedStatement> {
   try {
-    return await f();
+    return await extracted.prepare(0);
   } catch (e) {
-    throw new PipelineError("QUERY_FAILED", `DuckDB query failed: ${firstLine(e)}`, { cause: e });
+    if (!(await parsesAsSelect(connection, sql))) throw refusedUnbound(sql);
+    throw e;
   }
+}
+
+/** DuckDB's parser (no binding, no files touched) serializes SELECT statements only. */
+async function parsesAsSelect(connection: DuckDBConnection, sql: string): Promise<boolean> {
+  const reader = await connection.run("SELECT json_serialize_sql($1::VARCHAR) AS j", [sql]);
+  const json = String((await reader.getRows())[0]?.[0] ?? "");
+  try {
+    return (JSON.parse(json) as { error?: boolean }).error !== true;
+  } catch {
+    return false;
+  }
+}
+
+function refusedUnbound(sql: string): PipelineError {
+  const word = /^[\s(]*([a-z]+)/i.exec(sql.replace(/^\s*(--[^\n]*\n|\/\*[\s\S]*?\*\/)*/g, ""))?.[1];
+  return refused(
+    `query runs reads only (${READ_STATEMENTS}); this${word ? ` ${word.toUpperCase()}` : ""} statement is not a read, refused.`,
+  );
 }
 
 function refusedType(type: StatementType, prefix: string): PipelineError {
@@ -71,9 +100,9 @@ function refusedType(type: StatementType, prefix: string): PipelineError {
     type === StatementType.CREATE || type === StatementType.DROP || type === StatementType.ALTER
       ? " Deploying the serving views is the views command's job."
       : "";
-  return refused(
-    `query runs reads only (${READ_STATEMENTS}); this is ${prefix}a ${typeName(type)} statement, refused.${hint}`,
-  );
+  const name = typeName(type);
+  const article = prefix || (/^[aeiou]/.test(name) ? "an " : "a ");
+  return refused(`query runs reads only (${READ_STATEMENTS}); this is ${article}${name} statement, refused.${hint}`);
 }
 
 function refused(message: string): PipelineError {
