@@ -48,7 +48,9 @@ describe("a corrupt processed object", () => {
     expect(latest.code, latest.stderr).toBe(0);
     expect(latest.stdout).toBe(good.stdout);
     const [y, m, d] = OLD.split("-");
-    const hit = await query(`SELECT count(*) FROM measurements WHERE year='${y}' AND month='${m}' AND day='${d}'`);
+    const hit = await query(
+      `SELECT count(*) FROM measurements WHERE year='${y}' AND month='${m}' AND day='${d}'`,
+    );
     expect(hit.code).toBe(1);
     expect(hit.stderr).toContain(`The processed object ${part(OLD)} cannot be read`);
     expect(hit.stderr).toContain(
@@ -60,7 +62,9 @@ describe("a corrupt processed object", () => {
     expect(views.code, views.stderr).toBe(0);
     const validate = await cli(["validate", "--lake", lake]);
     expect(validate.code).toBe(1);
-    expect(validate.stderr).toMatch(/view_daily_average cannot be read: The processed object .* heal its day with/);
+    expect(validate.stderr).toMatch(
+      /view_daily_average cannot be read: The processed object .* heal its day with/,
+    );
     expect(validate.stderr).not.toMatch(/view_latest_aqi cannot be read/);
   });
 
@@ -74,7 +78,9 @@ describe("a corrupt processed object", () => {
 
     const check = await cli(["check", "--lake", lake, "--from", OLD, "--to", RECENT]);
     expect(check.code).toBe(1);
-    expect(check.stdout).toContain(`${part(RECENT).slice(lake.length + 1)}: 8 bytes, too small to be Parquet`);
+    expect(check.stdout).toContain(
+      `${part(RECENT).slice(lake.length + 1)}: 8 bytes, too small to be Parquet`,
+    );
     expect(check.stdout).toMatch(new RegExp(`${OLD}\\s+ok`));
     expect(check.stderr).toContain(`1 day(s) have broken processed objects (${RECENT})`);
     expect(await readFile(part(RECENT), "utf8")).toBe("garbage\n"); // check alone writes nothing

@@ -80,7 +80,11 @@ describe("query is one read-only statement", () => {
       says: /an EXPLAIN of a copy statement, refused/,
     },
     { name: "ATTACH", sql: () => `ATTACH '${outside()}.duckdb' AS o`, says: /an attach statement, refused/ },
-    { name: "EXPORT DATABASE", sql: () => `EXPORT DATABASE '${outside()}'`, says: /(an export statement|this EXPORT statement is not a read), refused/ },
+    {
+      name: "EXPORT DATABASE",
+      sql: () => `EXPORT DATABASE '${outside()}'`,
+      says: /(an export statement|this EXPORT statement is not a read), refused/,
+    },
     { name: "INSTALL", sql: () => "INSTALL httpfs", says: /a load statement, refused/ },
     { name: "LOAD", sql: () => "LOAD httpfs", says: /a load statement, refused/ },
     { name: "SET", sql: () => "SET enable_external_access = true", says: /a set statement, refused/ },

@@ -1,6 +1,6 @@
 import { readdir, rm } from "node:fs/promises";
-import { DuckDBInstance } from "@duckdb/node-api";
 import { join } from "node:path";
+import { DuckDBInstance } from "@duckdb/node-api";
 import { LOCAL_CATALOG_FILE, locations, measurements, sqlColumns } from "@openaq-lakehouse/pipeline-core";
 import { afterEach, describe, expect, it } from "vitest";
 import { deployViews, openDuckDbEngine, validateViews, viewColumns } from "../src/index.js";

@@ -176,7 +176,9 @@ export function parseCli(
       );
     }
   } else if (values.from !== undefined || values.to !== undefined) {
-    throw new UsageError(`The options --from and --to belong to backfill and check; ${command} takes --date.`);
+    throw new UsageError(
+      `The options --from and --to belong to backfill and check; ${command} takes --date.`,
+    );
   }
   if (values.repair && command !== "check") {
     throw new UsageError(`The option --repair belongs to check, not ${command}.`);

@@ -51,14 +51,18 @@ export async function assertLocalLake(lake: string, opts: { mustExist: boolean }
   const info = await stat(path).catch((e: NodeJS.ErrnoException) => e);
   if (info instanceof Error) {
     if (info.code !== "ENOENT" || opts.mustExist) {
-      const why = info.code === "ENOENT" ? "it does not exist (check --lake; this command never creates a lake)" : describeErrno(info.code);
+      const why =
+        info.code === "ENOENT"
+          ? "it does not exist (check --lake; this command never creates a lake)"
+          : describeErrno(info.code);
       throw new LakeError(`The lake ${path} cannot be used: ${why}.`);
     }
     let parent = dirname(path);
     for (;;) {
       const p = await stat(parent).catch((e: NodeJS.ErrnoException) => e);
       if (!(p instanceof Error)) {
-        if (!p.isDirectory()) throw new LakeError(`The lake ${path} cannot be created: ${parent} is a file, not a folder.`);
+        if (!p.isDirectory())
+          throw new LakeError(`The lake ${path} cannot be created: ${parent} is a file, not a folder.`);
         break;
       }
       if (p.code !== "ENOENT" || dirname(parent) === parent) {

@@ -39,7 +39,11 @@ export function planFor(args: CliArgs, config: RuntimeConfig): Plan {
       : args.command === "backfill"
         ? ["extract, transform, catalog per day (days already complete are skipped unless --force)", "views"]
         : args.command === "check"
-          ? [args.repair ? "check each day; re-transform days with broken objects from raw" : "check each day (read only)"]
+          ? [
+              args.repair
+                ? "check each day; re-transform days with broken objects from raw"
+                : "check each day (read only)",
+            ]
           : [args.command];
   const s3 = args.lake.startsWith("s3://");
   const plan: Plan = {

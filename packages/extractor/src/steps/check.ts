@@ -78,7 +78,8 @@ export async function checkDay(store: ObjectStore, env: Environment, day: IsoDay
     for (const key of keys) {
       out.objects++;
       const body = await store.get(key);
-      const verdict = body === undefined ? { problem: "vanished while being checked" } : inspect(dataset, body);
+      const verdict =
+        body === undefined ? { problem: "vanished while being checked" } : inspect(dataset, body);
       if ("problem" in verdict) {
         readable = false;
         out.problems.push({ key, dataset: dataset.name, problem: verdict.problem });

@@ -6,7 +6,10 @@ const READS = new Set(["select", "with", "values", "table", "show", "describe"])
 function stripLeading(sql: string): string {
   let s = sql;
   for (;;) {
-    const next = s.replace(/^\s+/, "").replace(/^--[^\n]*(\n|$)/, "").replace(/^\/\*[\s\S]*?\*\//, "");
+    const next = s
+      .replace(/^\s+/, "")
+      .replace(/^--[^\n]*(\n|$)/, "")
+      .replace(/^\/\*[\s\S]*?\*\//, "");
     if (next === s) return s;
     s = next;
   }
@@ -28,7 +31,8 @@ export function assertAthenaRead(sql: string): void {
     const rest = stripLeading(stripLeading(sql).slice("explain".length));
     if (/^analy[sz]e\b/i.test(rest)) {
       const inner = stripLeading(rest.replace(/^analy[sz]e(\s+verbose)?/i, ""));
-      if (READS.has(firstWord(inner)) && firstWord(inner) !== "show" && firstWord(inner) !== "describe") return;
+      if (READS.has(firstWord(inner)) && firstWord(inner) !== "show" && firstWord(inner) !== "describe")
+        return;
     } else return;
   }
   throw new PipelineError(

@@ -41,7 +41,8 @@ export async function listParquet(dir: string): Promise<string[]> {
     for (const entry of entries) {
       const path = join(d, entry.name);
       if (entry.isDirectory()) await walk(path);
-      else if (entry.isFile() && entry.name.endsWith(".parquet") && !entry.name.startsWith(".")) out.push(path);
+      else if (entry.isFile() && entry.name.endsWith(".parquet") && !entry.name.startsWith("."))
+        out.push(path);
     }
   };
   await walk(dir);

@@ -12,7 +12,7 @@ import {
 import type { QueryEngine, QueryResult } from "../engine.js";
 import { renderViews } from "../views/render.js";
 import { COMPAT_MACROS, COMPAT_SETTINGS } from "./compat.js";
-import { datasetRelationSql, hasParquet, listParquet, processedDir, quote } from "./datasets.js";
+import { datasetRelationSql, escapeGlob, hasParquet, listParquet, processedDir, quote } from "./datasets.js";
 import { type ScanProfile, scanProfileFromJson } from "./profile.js";
 import { prepareReadOnly } from "./read-only.js";
 import { objectNamedIn, unreadableObjectError } from "./unreadable.js";
@@ -129,7 +129,10 @@ class DuckDbQueryEngine implements DuckDbEngine {
     }
     // Unqualified names resolve in the env's database first (then main, where the macros live).
     await this.connection.run(`SET search_path = ${quote(`${this.database},main`)}`);
-    const allowed = [`${join(this.lakeRoot, this.env)}${sep}`];
+    const envDir = `${join(this.lakeRoot, this.env)}${sep}`;
+    // DuckDB checks a glob pattern's text against the allowed prefixes, so a lake whose name has
+    // pattern characters (read through an escaped glob, see escapeGlob) is allowed in both spellings.
+    const allowed = escapeGlob(envDir) === envDir ? [envDir] : [envDir, escapeGlob(envDir)];
     if (opts.profiling) {
       // DuckDB writes each profile to a file: a private folder it may write, removed on close.
       this.profileDir = await mkdtemp(join(tmpdir(), "duck-profile-"));
@@ -187,7 +190,10 @@ class DuckDbQueryEngine implements DuckDbEngine {
     this.exposure.set(dataset, { kind: "list", files });
   }
 
-  private async createDatasetView(dataset: DatasetSchema, source: string | string[] | undefined): Promise<void> {
+  private async createDatasetView(
+    dataset: DatasetSchema,
+    source: string | string[] | undefined,
+  ): Promise<void> {
     await this.connection.run(
       `CREATE OR REPLACE VIEW ${this.database}.${dataset.name} AS ${datasetRelationSql(dataset, source)}`,
     );
@@ -278,7 +284,9 @@ class DuckDbQueryEngine implements DuckDbEngine {
 
   private queryError(e: unknown): PipelineError {
     if (e instanceof PipelineError) return e;
-    const outside = /Cannot access file "([^"]*)" - file system operations are disabled/.exec(errorMessage(e));
+    const outside = /Cannot access file "([^"]*)" - file system operations are disabled/.exec(
+      errorMessage(e),
+    );
     if (outside) {
       return new PipelineError(
         "QUERY_FAILED",

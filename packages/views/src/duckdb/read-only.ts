@@ -11,7 +11,10 @@ export const READ_STATEMENTS = "SELECT, WITH, DESCRIBE, SHOW, EXPLAIN or SUMMARI
 
 /** DuckDB's own name for a statement type, lower-cased for a sentence ("a copy statement"). */
 function typeName(type: StatementType): string {
-  return (StatementType[type] ?? "unknown").toLowerCase().replace(/_statement$/, "").replaceAll("_", " ");
+  return (StatementType[type] ?? "unknown")
+    .toLowerCase()
+    .replace(/_statement$/, "")
+    .replaceAll("_", " ");
 }
 
 /**
@@ -24,7 +27,10 @@ function typeName(type: StatementType): string {
  * Preparing is not always free of effects (preparing EXPORT DATABASE creates its folder), so the
  * connection must already be sandboxed (external access off) when this runs.
  */
-export async function prepareReadOnly(connection: DuckDBConnection, sql: string): Promise<DuckDBPreparedStatement> {
+export async function prepareReadOnly(
+  connection: DuckDBConnection,
+  sql: string,
+): Promise<DuckDBPreparedStatement> {
   const extracted = await parse(connection, sql);
   if (extracted.count !== 1) {
     throw refused(
@@ -43,10 +49,15 @@ export async function prepareReadOnly(connection: DuckDBConnection, sql: string)
       if (explained?.count === 1) {
         const innerType = (await prepareOrRefuse(connection, explained, inner)).statementType;
         if (innerType === StatementType.SELECT) return prepared;
-        throw refusedType(innerType, /^[aeiou]/.test(typeName(innerType)) ? "an EXPLAIN of an " : "an EXPLAIN of a ");
+        throw refusedType(
+          innerType,
+          /^[aeiou]/.test(typeName(innerType)) ? "an EXPLAIN of an " : "an EXPLAIN of a ",
+        );
       }
     }
-    throw refused(`query runs reads only (${READ_STATEMENTS}); this EXPLAIN does not plainly explain a read.`);
+    throw refused(
+      `query runs reads only (${READ_STATEMENTS}); this EXPLAIN does not plainly explain a read.`,
+    );
   }
   throw refusedType(type, "");
 }
@@ -102,7 +113,9 @@ function refusedType(type: StatementType, prefix: string): PipelineError {
       : "";
   const name = typeName(type);
   const article = prefix || (/^[aeiou]/.test(name) ? "an " : "a ");
-  return refused(`query runs reads only (${READ_STATEMENTS}); this is ${article}${name} statement, refused.${hint}`);
+  return refused(
+    `query runs reads only (${READ_STATEMENTS}); this is ${article}${name} statement, refused.${hint}`,
+  );
 }
 
 function refused(message: string): PipelineError {
