@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { afterEach, describe, expect, it } from "vitest";
 import {
   type FakeOpenAq,
   type FakeOpenAqStats,
@@ -6,7 +7,6 @@ import {
   STATS_PATH,
   startFakeOpenAq,
 } from "@openaq-lakehouse/fake-openaq";
-import { afterEach, describe, expect, it } from "vitest";
 import { AS_OF, startTestServer } from "./support/fake.js";
 
 let server: FakeOpenAq | undefined;
