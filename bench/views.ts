@@ -92,7 +92,7 @@ function locationsSnapshot(): LocationRow[] {
 }
 
 /** A lake of `days` days of history ending today (UTC), written once per day and cached. */
-async function lakeOf(
+export async function lakeOf(
   days: number,
   today: string,
 ): Promise<{ root: string; builtSeconds: number | "cached" }> {

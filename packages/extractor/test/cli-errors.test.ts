@@ -85,6 +85,36 @@ describe("arguments and configuration", () => {
     }
   });
 
+  it("check takes --date or --from/--to, and --repair belongs to check alone", async () => {
+    const both = await cli(["check", "--date", "2024-03-01", "--from", "2024-03-01", "--to", "2024-03-02"]);
+    expect(both).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: "check takes either --date or --from/--to, not both.\n",
+    });
+    const half = await cli(["check", "--from", "2024-03-01"]);
+    expect(half.stderr).toBe("A check needs --from YYYY-MM-DD and --to YYYY-MM-DD.\n");
+    const repair = await cli(["run", "--repair"]);
+    expect(repair).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: "The option --repair belongs to check, not run.\n",
+    });
+    const plan = await cli([
+      "check",
+      "--repair",
+      "--dry-run",
+      "--from",
+      "2024-03-01",
+      "--to",
+      "2024-03-03",
+      "--lake",
+      dir,
+    ]);
+    expect(plan.stdout).toContain("days: 2024-03-01..2024-03-03 (3 days)");
+    expect(plan.stdout).toContain("re-transform days with broken objects from raw");
+  });
+
   it("usage errors are JSON lines when --log-format json is asked for", async () => {
     const r = await cli(["run", "--log-format", "json", "--date", "yesterday"]);
     expect(r.code).toBe(2);

@@ -277,7 +277,8 @@ Commands:
   extract     API -> raw (exact JSON, one object per response page)
   transform   raw -> processed Parquet (+ quarantine with reason codes)
   catalog     make new partitions queryable (no-op locally; CATALOG_MODE on AWS)
-  views       create or replace the serving views
+  views       create or replace the serving views (locally: check they build; every process
+              builds its own in-memory catalog)
   validate    fail (exit 1) when a serving view is empty or stale
   run         extract, transform, catalog, views, validate for one day
   backfill    extract, transform, catalog for each day of --from..--to (resumable), then views

@@ -92,7 +92,10 @@ export function datasetRelationSql(
   const hiveTypes = schema.partitionKeys.map((k) => `${k}: VARCHAR`).join(", ");
   const files =
     typeof source === "string"
-      ? quote(`${escapeGlob(source.replace(/\/+$/, ""))}/**/*.parquet`)
+      ? // one `*/` per partition level: a fixed-depth glob lists fewer folders than `**`
+        quote(
+          `${escapeGlob(source.replace(/\/+$/, ""))}/${"*/".repeat(schema.partitionKeys.length)}*.parquet`,
+        )
       : `[${source.map(quote).join(", ")}]`;
   return `SELECT ${cols.join(", ")} FROM read_parquet(${files}, hive_partitioning = true, hive_types = {${hiveTypes}})`;
 }
