@@ -124,6 +124,15 @@ describe("query is one read-only statement", () => {
     expect(r.stdout).toBe("");
   });
 
+  it("dev and prod are independent: --env prod cannot read dev's files", async () => {
+    const devFiles = join(lake, "dev", "processed", "measurements", "*", "*", "*", "*.parquet");
+    const dev = await query(`SELECT count(*) AS n FROM read_parquet('${devFiles}')`);
+    expect(dev.code, dev.stderr).toBe(0);
+    const prod = await query(`SELECT count(*) AS n FROM read_parquet('${devFiles}')`, "--env", "prod");
+    expect(prod.code).toBe(1);
+    expect(prod.stderr).toContain(`is outside ${join(lake, "prod")}/, the only files a query may read.`);
+  });
+
   it("a refused statement changes nothing for the next process: views and round() as before", async () => {
     await query("CREATE OR REPLACE MACRO round(x, n) AS -1");
     await query("DROP VIEW openaq_dev.view_latest_aqi");
