@@ -92,7 +92,7 @@ function locationsSnapshot(): LocationRow[] {
 }
 
 /** A lake of `days` days of history ending today (UTC), written once per day and cached. */
-async function lakeOf(
+export async function lakeOf(
   days: number,
   today: string,
 ): Promise<{ root: string; builtSeconds: number | "cached" }> {
@@ -172,7 +172,7 @@ export async function benchViews(): Promise<Record<string, unknown>> {
   for (const days of [365, 30]) {
     const { root, builtSeconds } = await lakeOf(days, today);
     const lake = await parquetStats(join(root, "dev", "processed"));
-    const engine = await openDuckDbEngine({ lakeRoot: root, env: "dev", persistent: false });
+    const engine = await openDuckDbEngine({ lakeRoot: root, env: "dev", profiling: true });
     try {
       await deployViews(engine, { env: "dev", windowDays: WINDOW_DAYS });
       const result: Record<string, unknown> = {

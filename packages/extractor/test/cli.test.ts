@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -88,7 +88,7 @@ describe("argument parsing", () => {
     ],
     [
       ["extract", "--from", "2024-03-01"],
-      "The options --from and --to belong to backfill; extract takes --date.",
+      "The options --from and --to belong to backfill and check; extract takes --date.",
     ],
     [["transform", "--max-quarantine-rate", "1.5"], /^Invalid --max-quarantine-rate "1.5"/],
     [["extract", "--log-format", "xml"], 'Unknown --log-format "xml": expected text or json.'],
@@ -185,7 +185,7 @@ describe("--dry-run", () => {
 describe("run failures: one sentence, exit 1, no stack trace, no key", () => {
   it("missing key for an S3 lake fails before any request", async () => {
     const r = await cli(["extract", "--lake", "s3://openaq-lake-bucket", "--date", "2024-03-05"], {});
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2); // configuration, not a failed run
     expect(r.stderr.trim().split("\n").at(-1)).toBe(
       "No OpenAQ API key: set OPENAQ_API_KEY, or OPENAQ_API_KEY_PARAMETER to the name of the SSM parameter that holds it.",
     );
@@ -196,7 +196,7 @@ describe("run failures: one sentence, exit 1, no stack trace, no key", () => {
       OPENAQ_BASE_URL: server.url,
       ...FAST,
     });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2); // a missing key is configuration
     // The client's own sentence for a 401 without a key.
     expect(r.stderr.trim().split("\n").at(-1)).toMatch(/API key.*: set OPENAQ_API_KEY\.$/);
   });
@@ -249,6 +249,7 @@ describe("run failures: one sentence, exit 1, no stack trace, no key", () => {
   });
 
   it("a failing query is one sentence; the stack trace appears only with --debug", async () => {
+    await mkdir(lake, { recursive: true });
     const r = await cli(["query", "SELEC nonsense", "--lake", lake], {});
     expect(r.code).toBe(1);
     expect(r.stdout).toBe("");
@@ -325,6 +326,7 @@ describe("catalog, views, validate, query on the local lake", () => {
     const c = await cli(["catalog", "--lake", lake, "--date", "2024-03-05"], {});
     expect(c.code).toBe(0);
     expect(c.stdout).toContain("local lake: nothing to register");
+    await mkdir(lake, { recursive: true }); // an empty lake (validate never creates one)
     const v = await cli(["validate", "--lake", lake], {});
     expect(v.code).toBe(1);
     expectOneSentence(v.stderr);

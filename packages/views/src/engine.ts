@@ -24,7 +24,14 @@ export interface QueryEngine {
   readonly kind: "duckdb" | "athena";
   /** The catalog database the engine is bound to (`openaq_{env}`), when it knows it. */
   readonly database?: string;
+  /** Any statement the pipeline itself runs (deploying views, validation, summaries). */
   query(sql: string): Promise<QueryResult>;
+  /**
+   * A user's SQL (the `query` command, dashboards): exactly one read (SELECT, WITH, DESCRIBE, SHOW,
+   * EXPLAIN, SUMMARIZE), unqualified names resolved in the env's database; anything else is refused
+   * with a PipelineError before it runs.
+   */
+  readQuery(sql: string): Promise<QueryResult>;
   close(): Promise<void>;
 }
 

@@ -36,23 +36,33 @@ function formatCsv(result: QueryResult): string {
   return `${lines.join("\r\n")}\r\n`;
 }
 
+/**
+ * A value inside the `|`-separated table: a `|` in the text would read as a column border and a
+ * newline as a new row, so they become `\|` and `\n` (and a backslash `\\`, so the escapes stay
+ * unambiguous).
+ */
+function tableCell(s: string): string {
+  return s.replaceAll("\\", "\\\\").replaceAll("|", "\\|").replace(/\r?\n/g, "\\n");
+}
+
 function formatTable(result: QueryResult): string {
   const names = result.columns.map((c) => c.name);
+  const headers = names.map(tableCell);
   const cells = result.rows.map((row) =>
     names.map((n) => {
       const v = row[n];
       return {
-        s: v === null || v === undefined ? "NULL" : text(v).replace(/\r?\n/g, "\\n"),
+        s: v === null || v === undefined ? "NULL" : tableCell(text(v)),
         right: typeof v === "number",
       };
     }),
   );
-  const widths = names.map((n, i) =>
-    Math.max(n.length, ...cells.map((r) => (r[i] as { s: string }).s.length)),
+  const widths = names.map((_, i) =>
+    Math.max((headers[i] as string).length, ...cells.map((r) => (r[i] as { s: string }).s.length)),
   );
   const line = (parts: string[]) => `| ${parts.join(" | ")} |`;
   const out = [
-    line(names.map((n, i) => n.padEnd(widths[i] as number))),
+    line(headers.map((n, i) => n.padEnd(widths[i] as number))),
     `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`,
     ...cells.map((r) =>
       line(r.map((c, i) => (c.right ? c.s.padStart(widths[i] as number) : c.s.padEnd(widths[i] as number)))),

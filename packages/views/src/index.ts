@@ -3,6 +3,8 @@ export * from "./deploy.js";
 export { COMPAT_MACROS, COMPAT_SETTINGS } from "./duckdb/compat.js";
 export * from "./duckdb/engine.js";
 export type { ScanProfile } from "./duckdb/profile.js";
+export { READ_STATEMENTS } from "./duckdb/read-only.js";
+export { healCommand, shellWord } from "./duckdb/unreadable.js";
 export * from "./engine.js";
 export * from "./format.js";
 export * from "./summary.js";

@@ -1,8 +1,6 @@
-import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
-import { rm } from "node:fs/promises";
+import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { DuckDBInstance } from "@duckdb/node-api";
 import { LOCAL_CATALOG_FILE, locations, measurements, sqlColumns } from "@openaq-lakehouse/pipeline-core";
 import { afterEach, describe, expect, it } from "vitest";
 import { deployViews, openDuckDbEngine, validateViews, viewColumns } from "../src/index.js";
@@ -30,7 +28,7 @@ const datasetColumns = (schema: typeof measurements | typeof locations) => [
 describe("DuckDB engine", () => {
   it("exposes openaq_{env}.measurements/locations with pipeline-core's types, files or not", async () => {
     const root = await lake();
-    const empty = await openDuckDbEngine({ lakeRoot: root, env: "prod", persistent: false });
+    const empty = await openDuckDbEngine({ lakeRoot: root, env: "prod" });
     try {
       expect(await describeRows(empty, "openaq_prod.measurements")).toEqual(datasetColumns(measurements));
       expect(await describeRows(empty, "openaq_prod.locations")).toEqual(datasetColumns(locations));
@@ -49,7 +47,7 @@ describe("DuckDB engine", () => {
       },
       "prod",
     );
-    const full = await openDuckDbEngine({ lakeRoot: root, env: "prod", persistent: false });
+    const full = await openDuckDbEngine({ lakeRoot: root, env: "prod" });
     try {
       expect(await describeRows(full, "openaq_prod.measurements")).toEqual(datasetColumns(measurements));
       const r = await full.query(
@@ -71,7 +69,7 @@ describe("DuckDB engine", () => {
 
   it("an empty lake deploys, then fails validation as empty; data written later in the same process shows up", async () => {
     const root = await lake();
-    const e = await openDuckDbEngine({ lakeRoot: root, env: "dev", persistent: false });
+    const e = await openDuckDbEngine({ lakeRoot: root, env: "dev" });
     try {
       expect(await deployViews(e, { env: "dev" })).toEqual({
         views: ["openaq_dev.view_latest_aqi", "openaq_dev.view_daily_average"],
@@ -101,62 +99,36 @@ describe("DuckDB engine", () => {
     }
   });
 
-  it("keeps the catalog in <lake>/catalog.duckdb so views survive the process", async () => {
+  it("builds the catalog in memory: the views are in every new engine, and nothing is written to the lake", async () => {
     const root = await lake();
     await writeLake(root, {
       measurements: [
         reading({ location_id: 9, sensor_id: 90, parameter: "pm25", value: 9, datetime: at(T, 0) }),
       ],
     });
+    // A catalog file left by an older version, with a macro that would poison every view: ignored.
+    const old = await DuckDBInstance.create(join(root, LOCAL_CATALOG_FILE));
+    await (await old.connect()).run("CREATE OR REPLACE MACRO round(x, n) AS -1");
+    old.closeSync();
+    const before = await readdir(root, { recursive: true });
     const first = await openDuckDbEngine({ lakeRoot: root, env: "dev" });
-    await deployViews(first, { env: "dev", windowDays: 2 });
-    await first.close();
-    expect(existsSync(join(root, LOCAL_CATALOG_FILE))).toBe(true);
-    const second = await openDuckDbEngine({ lakeRoot: root, env: "dev" });
+    const second = await openDuckDbEngine({ lakeRoot: root, env: "dev" }); // opened at the same time: no lock
     try {
-      expect((await second.query("SELECT location_id, pm25 FROM openaq_dev.view_latest_aqi")).rows).toEqual([
-        { location_id: 9, pm25: 9 },
-      ]);
+      for (const e of [first, second]) {
+        expect((await e.readQuery("SELECT location_id, pm25 FROM view_latest_aqi")).rows).toEqual([
+          { location_id: 9, pm25: 9 },
+        ]);
+        expect((await e.readQuery("SELECT round(2.345, 1) AS r")).rows).toEqual([{ r: 2.3 }]);
+      }
     } finally {
+      await first.close();
       await second.close();
     }
-  });
-
-  it("a catalog held by another process gives one clear sentence", async () => {
-    const root = await lake();
-    const path = join(root, LOCAL_CATALOG_FILE);
-    // another process (e.g. a running `pipeline views`) holds the catalog open read-write
-    const holder = spawn(
-      process.execPath,
-      [
-        "--input-type=module",
-        "-e",
-        `import { DuckDBInstance } from "@duckdb/node-api";
-         const db = await DuckDBInstance.create(${JSON.stringify(path)});
-         await (await db.connect()).run("CREATE TABLE held (x INTEGER)");
-         console.log("ready");
-         process.stdin.resume();
-         process.stdin.on("end", () => process.exit(0));`,
-      ],
-      { cwd: fileURLToPath(new URL("..", import.meta.url)), stdio: ["pipe", "pipe", "inherit"] },
-    );
-    try {
-      await new Promise<void>((resolve, reject) => {
-        holder.stdout.on("data", (b: Buffer) => b.toString().includes("ready") && resolve());
-        holder.on("exit", (code) => reject(new Error(`holder exited early (${code})`)));
-      });
-      await expect(openDuckDbEngine({ lakeRoot: root, env: "dev" })).rejects.toMatchObject({
-        code: "CATALOG_LOCKED",
-        message: expect.stringContaining("is in use by another process"),
-      });
-    } finally {
-      holder.stdin.end();
-      await new Promise((r) => holder.once("exit", r));
-    }
+    expect(await readdir(root, { recursive: true })).toEqual(before);
   });
 
   it("refuses to deploy or validate another environment's views", async () => {
-    const e = await openDuckDbEngine({ lakeRoot: await lake(), env: "dev", persistent: false });
+    const e = await openDuckDbEngine({ lakeRoot: await lake(), env: "dev" });
     try {
       await expect(deployViews(e, { env: "prod" })).rejects.toMatchObject({ code: "ENGINE_ENV_MISMATCH" });
       await expect(validateViews(e, { env: "prod" })).rejects.toThrow(/serves openaq_dev, not openaq_prod/);
@@ -173,7 +145,7 @@ describe("DuckDB engine", () => {
   });
 
   it("query errors are PipelineErrors that carry DuckDB's reason", async () => {
-    const e = await openDuckDbEngine({ lakeRoot: await lake(), env: "dev", persistent: false });
+    const e = await openDuckDbEngine({ lakeRoot: await lake(), env: "dev" });
     try {
       await expect(e.query("SELECT * FROM openaq_dev.no_such_table")).rejects.toMatchObject({
         name: "PipelineError",
@@ -186,7 +158,7 @@ describe("DuckDB engine", () => {
   });
 
   it("the compat layer gives DuckDB Trino's functions and semantics", async () => {
-    const e = await openDuckDbEngine({ lakeRoot: await lake(), env: "dev", persistent: false });
+    const e = await openDuckDbEngine({ lakeRoot: await lake(), env: "dev" });
     try {
       const r = await e.query(`SELECT
           7 / 2 AS int_div,

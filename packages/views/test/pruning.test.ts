@@ -42,7 +42,7 @@ describe("partition pruning (DuckDB profile)", () => {
   beforeAll(async () => {
     for (const days of [10, 40]) {
       const root = await lakeWithHistory(days);
-      const engine = await openDuckDbEngine({ lakeRoot: root, env: "dev", persistent: false });
+      const engine = await openDuckDbEngine({ lakeRoot: root, env: "dev", profiling: true });
       await deployViews(engine, { env: "dev", windowDays: WINDOW });
       lakes[days] = { root, engine };
     }

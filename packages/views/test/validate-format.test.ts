@@ -23,7 +23,7 @@ describe("validateViews on DuckDB", () => {
       ],
       snapshots: { [T]: [place({ location_id: 1, name: "One", city: "Hà Nội" })] },
     });
-    engine = await openDuckDbEngine({ lakeRoot: root, env: "dev", persistent: false });
+    engine = await openDuckDbEngine({ lakeRoot: root, env: "dev" });
     await deployViews(engine, { env: "dev" });
   });
   afterAll(async () => {
@@ -52,7 +52,7 @@ describe("validateViews on DuckDB", () => {
   });
 
   it("fails with the engine's reason when a view cannot be read", async () => {
-    const other = await openDuckDbEngine({ lakeRoot: root, env: "dev", persistent: false }); // views never deployed here
+    const other = await openDuckDbEngine({ lakeRoot: root, env: "dev", serveViews: false }); // views never deployed here
     try {
       const report = await validateViews(other, { env: "dev" });
       expect(report.ok).toBe(false);

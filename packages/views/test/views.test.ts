@@ -191,7 +191,7 @@ describe("serving views on DuckDB", () => {
   beforeAll(async () => {
     root = await tempLake("views");
     await writeLake(root, fixture());
-    engine = await openDuckDbEngine({ lakeRoot: root, env: "dev", persistent: false });
+    engine = await openDuckDbEngine({ lakeRoot: root, env: "dev" });
     await deployViews(engine, { env: "dev" });
   });
   afterAll(async () => {
@@ -239,7 +239,7 @@ describe("serving views on DuckDB", () => {
   });
 
   it("the window is set at render time", async () => {
-    const e = await openDuckDbEngine({ lakeRoot: root, env: "dev", persistent: false });
+    const e = await openDuckDbEngine({ lakeRoot: root, env: "dev" });
     try {
       await deployViews(e, { env: "dev", windowDays: 1 });
       const ids = [...byId(await e.query("SELECT location_id FROM openaq_dev.view_latest_aqi")).keys()];

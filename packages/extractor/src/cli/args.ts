@@ -1,3 +1,5 @@
+import { homedir } from "node:os";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import {
   addDays,
@@ -28,6 +30,7 @@ export const COMMANDS = [
   "run",
   "backfill",
   "query",
+  "check",
 ] as const;
 export type Command = (typeof COMMANDS)[number];
 export type LogFormat = "text" | "json";
@@ -38,7 +41,7 @@ export interface CliArgs {
   env: Environment;
   /** The run day (every command but backfill); yesterday UTC unless --date. */
   day: IsoDay;
-  /** backfill only: every day from --from to --to, inclusive. */
+  /** backfill and check: every day from --from to --to, inclusive (check: else the run day). */
   days: IsoDay[];
   lake: string;
   json: boolean;
@@ -46,6 +49,8 @@ export interface CliArgs {
   dryRun: boolean;
   maxQuarantineRate: number;
   force: boolean;
+  /** check: re-transform the days with broken processed objects from raw. */
+  repair: boolean;
   debug: boolean;
   /** run/backfill: print the latest AQI and recent daily averages after a successful run. */
   show: boolean;
@@ -67,6 +72,7 @@ const OPTIONS = {
   "max-quarantine-rate": { type: "string" },
   format: { type: "string" },
   force: { type: "boolean" },
+  repair: { type: "boolean" },
   debug: { type: "boolean" },
   show: { type: "boolean" },
   help: { type: "boolean", short: "h" },
@@ -151,9 +157,14 @@ export function parseCli(
   );
 
   let days: IsoDay[] = [];
-  if (command === "backfill") {
+  if (command === "check" && values.from === undefined && values.to === undefined) {
+    days = [runDay];
+  } else if (command === "backfill" || command === "check") {
     if (values.from === undefined || values.to === undefined) {
-      throw new UsageError("A backfill needs --from YYYY-MM-DD and --to YYYY-MM-DD.");
+      throw new UsageError(`A ${command} needs --from YYYY-MM-DD and --to YYYY-MM-DD.`);
+    }
+    if (command === "check" && values.date !== undefined) {
+      throw new UsageError("check takes either --date or --from/--to, not both.");
     }
     const from = notInFuture(day(values.from, "--from"), "--from", today);
     const to = notInFuture(day(values.to, "--to"), "--to", today);
@@ -165,7 +176,12 @@ export function parseCli(
       );
     }
   } else if (values.from !== undefined || values.to !== undefined) {
-    throw new UsageError(`The options --from and --to belong to backfill; ${command} takes --date.`);
+    throw new UsageError(
+      `The options --from and --to belong to backfill and check; ${command} takes --date.`,
+    );
+  }
+  if (values.repair && command !== "check") {
+    throw new UsageError(`The option --repair belongs to check, not ${command}.`);
   }
 
   const logFormat = values["log-format"] ?? "text";
@@ -186,7 +202,7 @@ export function parseCli(
       );
     }
   }
-  const lake = values.lake ?? (vars.LAKE_URI || DEFAULT_LAKE_DIR);
+  const lake = expandHome(values.lake ?? (vars.LAKE_URI || DEFAULT_LAKE_DIR), vars);
   checkLake(lake);
 
   return {
@@ -201,11 +217,26 @@ export function parseCli(
     dryRun: values["dry-run"] ?? false,
     maxQuarantineRate,
     force: values.force ?? false,
+    repair: values.repair ?? false,
     debug: values.debug ?? false,
     show: values.show ?? false,
     format,
     ...(sql !== undefined && { sql }),
   };
+}
+
+/**
+ * `~` and `~/…` mean the home folder, as a shell would have expanded them (a quoted `'~/x'`, an
+ * `--lake=~/x` or a LAKE_URI reaches us unexpanded). `~user/…` is refused rather than guessed.
+ */
+function expandHome(lake: string, vars: NodeJS.ProcessEnv): string {
+  if (!lake.startsWith("~")) return lake;
+  const home = vars.HOME || homedir();
+  if (lake === "~") return home;
+  if (lake.startsWith("~/")) return join(home, lake.slice(2));
+  throw new UsageError(
+    `The lake ${JSON.stringify(lake)} starts with ~user, which is not expanded: give the full path.`,
+  );
 }
 
 function checkLake(lake: string): void {
@@ -230,7 +261,9 @@ function describeParseError(e: unknown): string {
     case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
       return `Unknown option ${option ?? message}: see openaq-pipeline --help.`;
     case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
-      return option && /argument missing/.test(message)
+      // "argument missing" at the end of the line; "argument is ambiguous" when the next word is
+      // another option (`--date --lake x`): both mean the option was given no value.
+      return option && /argument missing|argument is ambiguous/.test(message)
         ? `The option ${option.split(" ")[0]} needs a value.`
         : `Invalid option value: ${message.split("\n")[0]}`;
     default:
@@ -244,22 +277,27 @@ Commands:
   extract     API -> raw (exact JSON, one object per response page)
   transform   raw -> processed Parquet (+ quarantine with reason codes)
   catalog     make new partitions queryable (no-op locally; CATALOG_MODE on AWS)
-  views       create or replace the serving views
+  views       create or replace the serving views (locally: check they build; every process
+              builds its own in-memory catalog)
   validate    fail (exit 1) when a serving view is empty or stale
   run         extract, transform, catalog, views, validate for one day
   backfill    extract, transform, catalog for each day of --from..--to (resumable), then views
-  query       "<SQL>": run SQL against the env's catalog (DuckDB locally, Athena on AWS)
+  query       "<SQL>": one read-only statement on the env's catalog (DuckDB locally, Athena on AWS);
+              unqualified names resolve in openaq_<env>
+  check       verify the processed objects of --date or --from..--to; --repair re-transforms broken days
 
 Options:
   --env dev|prod              environment (default: PIPELINE_ENV, else dev)
   --date YYYY-MM-DD           UTC day to process (default: yesterday, UTC)
-  --from/--to YYYY-MM-DD      backfill range, inclusive
-  --lake <folder|s3://bucket> the lake (default: LAKE_URI, else ./${DEFAULT_LAKE_DIR})
+  --from/--to YYYY-MM-DD      backfill/check range, inclusive
+  --lake <folder|s3://bucket> the lake (default: LAKE_URI, else ./${DEFAULT_LAKE_DIR}); query, validate,
+                              views and check need an existing lake
   --json                      print the run report as JSON
   --log-format text|json      progress on stderr as text (default) or JSON lines
   --dry-run                   validate the arguments and print the plan; touch nothing
   --max-quarantine-rate F     fail transform above this quarantined share (default ${DEFAULT_MAX_QUARANTINE_RATE})
   --force                     backfill: redo days already complete
+  --repair                    check: re-transform days with broken processed objects from raw
   --format table|csv|json     query output (default table)
   --show                      run/backfill: then print the latest AQI and recent daily averages
   --debug                     show stack traces of unexpected errors

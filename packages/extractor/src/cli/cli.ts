@@ -2,6 +2,7 @@ import { isPipelineError, LocalFolderStore, openStore, PipelineError } from "@op
 import type { QueryEngine } from "@openaq-lakehouse/views";
 import { DEFAULT_OPENAQ_BASE_URL, OpenAqClient } from "../openaq/client.js";
 import { ReportBuilder, renderReport } from "../report.js";
+import { checkRange, renderCheckReport } from "../steps/check.js";
 import { backfill, DAY_STEPS, type PipelineContext, runDay, runStep } from "../steps/run.js";
 import { type CliArgs, parseCli, USAGE, UsageError } from "./args.js";
 import {
@@ -11,6 +12,7 @@ import {
   readApiKeyParameter,
   readRuntimeConfig,
 } from "./config.js";
+import { assertLocalLake, filesystemSentence, READ_ONLY_COMMANDS } from "./lake-path.js";
 import { type CliLogger, createCliLogger, redactAll, type TextSink } from "./logger.js";
 import { planFor, renderPlan } from "./plan.js";
 
@@ -47,8 +49,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     args = parsed;
     config = readRuntimeConfig(io.env);
   } catch (e) {
-    say(io.stderr, `${sentence(e)}\n`);
-    return isPipelineError(e) && !(e instanceof UsageError) ? 1 : 2;
+    // The arguments did not parse, but a --log-format json among them still decides the rendering.
+    if (asksForJsonLogs(argv)) {
+      createCliLogger({ format: "json", sink: io.stderr, secrets: () => secrets }).error(sentence(e), {
+        code: isPipelineError(e) ? e.code : "UNEXPECTED",
+      });
+    } else say(io.stderr, `${sentence(e)}\n`);
+    return isPipelineError(e) && !isConfigurationError(e) ? 1 : 2;
   }
 
   if (args.dryRun) {
@@ -61,6 +68,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const resources = new Resources();
   const report = new ReportBuilder(args.command, args.env, args.lake);
   try {
+    if (!args.lake.startsWith("s3://")) {
+      const readOnly = READ_ONLY_COMMANDS.has(args.command) || (args.command === "check" && !args.repair);
+      await assertLocalLake(args.lake, { mustExist: readOnly });
+    }
     if (args.command === "query") {
       await runQuery(args, config, resources, io, secrets);
       return 0;
@@ -88,6 +99,21 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       case "backfill":
         await backfill(ctx, args.days, { force: args.force });
         break;
+      case "check": {
+        const checked = await checkRange(ctx, args.days, { repair: args.repair });
+        log.flush();
+        say(io.stdout, args.json ? `${JSON.stringify(checked, null, 2)}\n` : renderCheckReport(checked));
+        if (checked.ok) return 0;
+        const broken = checked.days.filter((d) => d.problems.length > 0).map((d) => d.day);
+        const first = broken[0] as string;
+        const { healCommand } = await import("@openaq-lakehouse/views");
+        throw new PipelineError(
+          "CHECK_FAILED",
+          args.repair
+            ? `Repair left ${broken.length} day(s) with problems (${broken.join(", ")}): see the report above.`
+            : `${broken.length} day(s) have broken processed objects (${broken.join(", ")}); heal them with: ${healCommand(args.lake, args.env, first, broken.at(-1) as string)}`,
+        );
+      }
       default:
         await runStep(ctx, args.command, args.day);
     }
@@ -106,7 +132,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       log.error(sentence(e), { code: isPipelineError(e) ? e.code : "UNEXPECTED" });
     else say(io.stderr, `${sentence(e)}\n`);
     if (args.debug && e instanceof Error && e.stack) say(io.stderr, `${e.stack}\n`);
-    return e instanceof UsageError ? 2 : 1;
+    return isConfigurationError(e) ? 2 : 1;
   } finally {
     await resources.close();
   }
@@ -133,12 +159,39 @@ async function printSummary(
   }
 }
 
-/** One line, ending in a full stop: PipelineErrors as they are, anything else named as unexpected. */
+/**
+ * Errors that mean "fix how you called it" (exit 2) rather than "the run failed" (exit 1): bad
+ * arguments, an unusable lake path, missing configuration.
+ */
+const CONFIGURATION_ERRORS: ReadonlySet<string> = new Set([
+  "USAGE",
+  "LAKE_UNUSABLE",
+  "INVALID_LAKE",
+  "API_KEY_MISSING",
+  "NO_ATHENA_WORKGROUP",
+  "AWS_REGION_MISSING",
+  "QUERY_NOT_READ_ONLY",
+]);
+
+export function isConfigurationError(e: unknown): boolean {
+  return e instanceof UsageError || (isPipelineError(e) && CONFIGURATION_ERRORS.has(e.code));
+}
+
+function asksForJsonLogs(argv: readonly string[]): boolean {
+  return argv.some((a, i) => a === "--log-format=json" || (a === "--log-format" && argv[i + 1] === "json"));
+}
+
+/**
+ * One line, ending in a full stop: PipelineErrors as they are, filesystem errors naming the path
+ * and the problem, anything else named as unexpected.
+ */
 export function sentence(e: unknown): string {
   if (isPipelineError(e)) {
     const text = oneLine(e.message);
     return /[.!?)]$/.test(text) ? text : `${text}.`;
   }
+  const fs = filesystemSentence(e);
+  if (fs !== undefined) return fs;
   const message = e instanceof Error ? e.message : String(e);
   return `Unexpected error: ${oneLine(message).replace(/\.$/, "")} (run with --debug for details).`;
 }
@@ -159,7 +212,7 @@ async function runQuery(
   const engine = await resources.engine(args, config, store);
   let result: Awaited<ReturnType<QueryEngine["query"]>>;
   try {
-    result = await engine.query(args.sql as string);
+    result = await engine.readQuery(args.sql as string);
   } catch (e) {
     if (isPipelineError(e)) throw e;
     throw new PipelineError(

@@ -38,14 +38,20 @@ export function planFor(args: CliArgs, config: RuntimeConfig): Plan {
       ? ["extract", "transform", "catalog", "views", "validate"]
       : args.command === "backfill"
         ? ["extract, transform, catalog per day (days already complete are skipped unless --force)", "views"]
-        : [args.command];
+        : args.command === "check"
+          ? [
+              args.repair
+                ? "check each day; re-transform days with broken objects from raw"
+                : "check each day (read only)",
+            ]
+          : [args.command];
   const s3 = args.lake.startsWith("s3://");
   const plan: Plan = {
     command: args.command,
     env: args.env,
     lake: args.lake,
     days:
-      args.command === "backfill"
+      args.command === "backfill" || args.command === "check"
         ? args.days
         : args.command === "query" || args.command === "views"
           ? []

@@ -10,6 +10,7 @@ import type { Logger } from "../log.js";
 import type { OpenAqClient } from "../openaq/client.js";
 import { formatBytes, type ReportBuilder, type StepName } from "../report.js";
 import { type CatalogMode, catalogDay } from "./catalog.js";
+import { dayIsIntact } from "./check.js";
 import { extractDay } from "./extract.js";
 import { transformDay } from "./transform.js";
 import { topReasons } from "./transform-quarantine.js";
@@ -228,7 +229,7 @@ export async function backfill(
 ): Promise<void> {
   for (const [i, day] of days.entries()) {
     const record = await readRunRecord(ctx.store, ctx.env, day);
-    if (!opts.force && record?.status === "complete") {
+    if (!opts.force && record?.status === "complete" && (await dayIsIntact(ctx.store, ctx.env, day))) {
       ctx.report.report.skippedDays.push(day);
       ctx.log.info(`backfill ${day}: already complete, skipped (use --force to redo).`, {
         day,

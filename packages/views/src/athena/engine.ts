@@ -9,6 +9,7 @@ import {
 } from "@aws-sdk/client-athena";
 import { databaseName, type Environment, PipelineError } from "@openaq-lakehouse/pipeline-core";
 import type { QueryColumn, QueryEngine, QueryResult } from "../engine.js";
+import { assertAthenaRead } from "./read-only.js";
 import { fromAthenaText } from "./values.js";
 
 export interface AthenaEngineOptions {
@@ -137,6 +138,10 @@ export function openAthenaEngine(opts: AthenaEngineOptions): QueryEngine {
       const id = await start(sql);
       const execution = await waitFor(id);
       return fetchResults(id, execution);
+    },
+    async readQuery(sql: string): Promise<QueryResult> {
+      assertAthenaRead(sql);
+      return this.query(sql);
     },
     async close(): Promise<void> {
       if (closed) return;

@@ -26,7 +26,38 @@ export async function hasParquet(dir: string): Promise<boolean> {
   return false;
 }
 
-const quote = (s: string): string => `'${s.replaceAll("'", "''")}'`;
+/** Every `*.parquet` object under the folder, sorted (the order DuckDB binds a list in). */
+export async function listParquet(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: string): Promise<void> => {
+    let entries: import("node:fs").Dirent[];
+    try {
+      entries = await readdir(d, { withFileTypes: true });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "ENOENT" || code === "ENOTDIR") return;
+      throw e;
+    }
+    for (const entry of entries) {
+      const path = join(d, entry.name);
+      if (entry.isDirectory()) await walk(path);
+      else if (entry.isFile() && entry.name.endsWith(".parquet") && !entry.name.startsWith("."))
+        out.push(path);
+    }
+  };
+  await walk(dir);
+  return out.sort();
+}
+
+/**
+ * A literal folder inside a DuckDB glob: `*`, `?`, `[` and `]` would be pattern characters (a lake
+ * called `lake[1]` or `lake?q` matched nothing), each becomes a one-character class.
+ */
+export function escapeGlob(path: string): string {
+  return path.replace(/[*?[\]]/g, (c) => `[${c}]`);
+}
+
+export const quote = (s: string): string => `'${s.replaceAll("'", "''")}'`;
 
 /**
  * A column cast to its declared type. Timestamps are read back through epoch microseconds: the
@@ -43,10 +74,14 @@ function castSql(name: string, type: string): string {
  * cast to the type pipeline-core declares (timestamps become naive UTC `TIMESTAMP`, like an Athena
  * `timestamp` column), partition keys as strings like Glue's. With no files yet it is an empty
  * relation of the same columns and types, so views over it still bind and return zero rows.
+ * `source` is the dataset folder (read as a glob) or an explicit list of its objects.
  */
-export function datasetRelationSql(schema: DatasetSchema, dir: string | undefined): string {
+export function datasetRelationSql(
+  schema: DatasetSchema,
+  source: string | readonly string[] | undefined,
+): string {
   const columns = sqlColumns(schema, "duckdb");
-  if (dir === undefined) {
+  if (source === undefined) {
     const cols = [
       ...columns.map((c) => `CAST(NULL AS ${c.type}) AS ${c.name}`),
       ...schema.partitionKeys.map((k) => `CAST(NULL AS VARCHAR) AS ${k}`),
@@ -55,6 +90,12 @@ export function datasetRelationSql(schema: DatasetSchema, dir: string | undefine
   }
   const cols = [...columns.map((c) => `${castSql(c.name, c.type)} AS ${c.name}`), ...schema.partitionKeys];
   const hiveTypes = schema.partitionKeys.map((k) => `${k}: VARCHAR`).join(", ");
-  const glob = `${dir.replace(/\/+$/, "")}/**/*.parquet`;
-  return `SELECT ${cols.join(", ")} FROM read_parquet(${quote(glob)}, hive_partitioning = true, hive_types = {${hiveTypes}})`;
+  const files =
+    typeof source === "string"
+      ? // one `*/` per partition level: a fixed-depth glob lists fewer folders than `**`
+        quote(
+          `${escapeGlob(source.replace(/\/+$/, ""))}/${"*/".repeat(schema.partitionKeys.length)}*.parquet`,
+        )
+      : `[${source.map(quote).join(", ")}]`;
+  return `SELECT ${cols.join(", ")} FROM read_parquet(${files}, hive_partitioning = true, hive_types = {${hiveTypes}})`;
 }
