@@ -108,7 +108,11 @@ describe("DuckDB engine", () => {
     });
     // A catalog file left by an older version, with a macro that would poison every view: ignored.
     const old = await DuckDBInstance.create(join(root, LOCAL_CATALOG_FILE));
-    await (await old.connect()).run("CREATE OR REPLACE MACRO round(x, n) AS -1");
+    const oldConnection = await old.connect();
+    await oldConnection.run("CREATE OR REPLACE MACRO round(x, n) AS -1");
+    // Checkpointed and closed now, so no write-ahead log is left to vanish later and blur the check below.
+    await oldConnection.run("CHECKPOINT");
+    oldConnection.closeSync();
     old.closeSync();
     const before = await readdir(root, { recursive: true });
     const first = await openDuckDbEngine({ lakeRoot: root, env: "dev" });
