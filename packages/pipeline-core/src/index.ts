@@ -4,6 +4,7 @@ export * from "./errors.js";
 export * from "./identifiers.js";
 export * from "./layout.js";
 export * from "./parquet.js";
+export * from "./partitioning.js";
 export * from "./schema/arrow.js";
 export * from "./schema/datasets.js";
 export * from "./schema/sql.js";

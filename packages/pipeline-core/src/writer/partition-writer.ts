@@ -1,8 +1,9 @@
 import type { Table } from "apache-arrow";
 import type { IsoDay } from "../dates.js";
 import { PipelineError } from "../errors.js";
-import { type Environment, partFileName, partitionPrefix } from "../layout.js";
+import { type Environment, partFileName } from "../layout.js";
 import { encodeParquet } from "../parquet.js";
+import { datasetPartitionPrefix, type PartitionValues, resolvePartition } from "../partitioning.js";
 import { assertTableMatches, tableFromRows } from "../schema/arrow.js";
 import type { DatasetSchema, RowOf } from "../schema/types.js";
 import type { ObjectStore } from "../stores/object-store.js";
@@ -15,14 +16,19 @@ export type WritePartitionOptions<D extends DatasetSchema> = {
   store: ObjectStore;
   env: Environment;
   dataset: D;
-  /** The UTC day of the partition (`year=/month=/day=`). */
-  day: IsoDay;
+  /** The UTC day of the partition: fills the day keys (`year=/month=/day=` or `dt=`). */
+  day?: IsoDay;
+  /** Values of the dataset's other partition keys (e.g. `{ region: "north" }`), or of all of them. */
+  partition?: PartitionValues;
   maxPartBytes?: number;
 } & ({ table: Table; rows?: never } | { rows: Iterable<RowOf<D>>; table?: never });
 
 export interface PartitionWriteReport {
   dataset: string;
-  day: IsoDay;
+  /** The UTC day, when the write named one. */
+  day?: IsoDay;
+  /** Every partition key's value, in key order. */
+  partition: PartitionValues;
   prefix: string;
   rows: number;
   keys: string[];
@@ -42,9 +48,9 @@ export interface PartitionWriteReport {
 export async function writePartition<D extends DatasetSchema>(
   options: WritePartitionOptions<D>,
 ): Promise<PartitionWriteReport> {
-  const { store, env, dataset, day } = options;
-  // Validates env, dataset and day before any encoding work.
-  partitionPrefix({ env, layer: "processed", dataset: dataset.name, day });
+  const { store, env, dataset, day, partition } = options;
+  // Validates env, dataset and partition values before any encoding work.
+  datasetPartitionPrefix({ env, layer: "processed", dataset, day, partition });
   const table = options.table ?? tableFromRows(dataset, options.rows as Iterable<RowOf<D>>);
   assertTableMatches(dataset, table);
   const maxPartBytes = options.maxPartBytes ?? DEFAULT_MAX_PART_BYTES;
@@ -54,7 +60,8 @@ export async function writePartition<D extends DatasetSchema>(
     store,
     env,
     dataset,
-    day,
+    ...(day !== undefined && { day }),
+    ...(partition !== undefined && { partition }),
     rows: table.numRows,
     parts: encodeParts(table, maxPartBytes),
   });
@@ -70,13 +77,15 @@ export async function publishPartition(options: {
   store: ObjectStore;
   env: Environment;
   dataset: DatasetSchema;
-  day: IsoDay;
+  day?: IsoDay;
+  partition?: PartitionValues;
   rows: number;
   parts: readonly Uint8Array[];
 }): Promise<PartitionWriteReport> {
   const { store, env, dataset, day, parts } = options;
   if (parts.length === 0) throw new PipelineError("INVALID_OPTION", "A partition has at least one part.");
-  const prefix = partitionPrefix({ env, layer: "processed", dataset: dataset.name, day });
+  const selector = { day, partition: options.partition };
+  const prefix = datasetPartitionPrefix({ env, layer: "processed", dataset, ...selector });
   const report = await replaceObjects(
     store,
     prefix,
@@ -88,7 +97,8 @@ export async function publishPartition(options: {
   );
   return {
     dataset: dataset.name,
-    day,
+    ...(day !== undefined && { day }),
+    partition: Object.fromEntries(resolvePartition(dataset, selector)),
     prefix,
     rows: options.rows,
     keys: report.written,
