@@ -5,6 +5,7 @@ export * from "./identifiers.js";
 export * from "./layout.js";
 export * from "./parquet.js";
 export * from "./partitioning.js";
+export * from "./reader/read-dataset.js";
 export * from "./schema/arrow.js";
 export * from "./schema/datasets.js";
 export * from "./schema/sql.js";
