@@ -127,6 +127,26 @@ export type RowOfColumns<C extends readonly Column[]> = Simplify<{
 /** The TS type of one row of a dataset, as the writer takes it (timestamps as epoch milliseconds). */
 export type RowOf<D extends DatasetSchema> = RowOfColumns<D["columns"]>;
 
+// ---- rows as the writer accepts them: RowOf, and a Date wherever a timestamp goes ----
+
+type InputScalarTs<K extends ScalarKind> = K extends "timestamp_ms" ? number | Date : ScalarTs<K>;
+
+export type InputTsOf<T extends ColumnType> =
+  T extends StructType<infer F>
+    ? RowInputOfColumns<F>
+    : T extends ScalarType<infer K>
+      ? InputScalarTs<K>
+      : never;
+
+export type RowInputOfColumns<C extends readonly Column[]> = Simplify<{
+  [Col in C[number] as Col["name"]]: Col["nullable"] extends true
+    ? InputTsOf<Col["type"]> | null
+    : InputTsOf<Col["type"]>;
+}>;
+
+/** What `writePartition` and `TableBuilder` accept: a `RowOf`, with `Date` allowed for timestamps. */
+export type RowInputOf<D extends DatasetSchema> = RowInputOfColumns<D["columns"]>;
+
 // ---- rows as the reader returns them ----
 
 type ReadScalarTs<K extends ScalarKind> = K extends "int32" | "float64" | "int64"

@@ -5,7 +5,7 @@ import { type Environment, partFileName } from "../layout.js";
 import { encodeParquet } from "../parquet.js";
 import { datasetPartitionPrefix, type PartitionValues, resolvePartition } from "../partitioning.js";
 import { assertTableMatches, tableFromRows } from "../schema/arrow.js";
-import type { DatasetSchema, RowOf } from "../schema/types.js";
+import type { DatasetSchema, ReadRowOf, RowInputOf } from "../schema/types.js";
 import type { ObjectStore } from "../stores/object-store.js";
 import { replaceObjects } from "./replace-objects.js";
 
@@ -21,7 +21,15 @@ export type WritePartitionOptions<D extends DatasetSchema> = {
   /** Values of the dataset's other partition keys (e.g. `{ region: "north" }`), or of all of them. */
   partition?: PartitionValues;
   maxPartBytes?: number;
-} & ({ table: Table; rows?: never } | { rows: Iterable<RowOf<D>>; table?: never });
+} & ({ table: Table; rows?: never } | { rows: Iterable<WritableRow<D>>; table?: never });
+
+/**
+ * A row `writePartition` takes: the dataset's columns (timestamps as epoch ms or `Date`), optionally
+ * with the partition keys as well (as `readRows` returns them), which must then equal the partition's.
+ */
+export type WritableRow<D extends DatasetSchema> =
+  | RowInputOf<D>
+  | (RowInputOf<D> & Partial<Pick<ReadRowOf<D>, D["partitionKeys"][number]>>);
 
 export interface PartitionWriteReport {
   dataset: string;
@@ -51,7 +59,9 @@ export async function writePartition<D extends DatasetSchema>(
   const { store, env, dataset, day, partition } = options;
   // Validates env, dataset and partition values before any encoding work.
   datasetPartitionPrefix({ env, layer: "processed", dataset, day, partition });
-  const table = options.table ?? tableFromRows(dataset, options.rows as Iterable<RowOf<D>>);
+  const values = resolvePartition(dataset, { day, partition });
+  const table =
+    options.table ?? tableFromRows(dataset, withoutPartitionFields<D>(values, options.rows ?? []));
   assertTableMatches(dataset, table);
   const maxPartBytes = options.maxPartBytes ?? DEFAULT_MAX_PART_BYTES;
   if (!(maxPartBytes > 0)) throw new PipelineError("INVALID_OPTION", "maxPartBytes must be positive.");
@@ -120,5 +130,33 @@ function encodeParts(table: Table, maxPartBytes: number): Uint8Array[] {
     }
     if (parts.every((p) => p.byteLength <= maxPartBytes) || size <= 1) return parts;
     count *= 2;
+  }
+}
+
+/**
+ * Rows as given, except that partition-key fields (rows read back with `readRows` carry them) are
+ * checked against the partition being written and left out of the data columns.
+ */
+function* withoutPartitionFields<D extends DatasetSchema>(
+  values: readonly [string, string][],
+  rows: Iterable<WritableRow<D>>,
+): Generator<RowInputOf<D>> {
+  let index = 0;
+  for (const row of rows) {
+    let out = row as Record<string, unknown>;
+    for (const [key, value] of values) {
+      if (typeof row !== "object" || row === null || !(key in row)) continue;
+      const given = (row as Record<string, unknown>)[key];
+      if (given !== value) {
+        throw new PipelineError(
+          "SCHEMA_MISMATCH",
+          `Row ${index}: partition key ${key} is ${JSON.stringify(given)}, but this write is to ${key}=${value}.`,
+        );
+      }
+      if (out === row) out = { ...row };
+      delete out[key];
+    }
+    index++;
+    yield out as RowInputOf<D>;
   }
 }
