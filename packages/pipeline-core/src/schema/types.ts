@@ -129,7 +129,11 @@ export type RowOf<D extends DatasetSchema> = RowOfColumns<D["columns"]>;
 
 // ---- rows as the writer accepts them: RowOf, and a Date wherever a timestamp goes ----
 
-type InputScalarTs<K extends ScalarKind> = K extends "timestamp_ms" ? number | Date : ScalarTs<K>;
+type InputScalarTs<K extends ScalarKind> = K extends "timestamp_ms"
+  ? number | Date
+  : K extends "int64"
+    ? bigint | number
+    : ScalarTs<K>;
 
 export type InputTsOf<T extends ColumnType> =
   T extends StructType<infer F>
@@ -144,7 +148,10 @@ export type RowInputOfColumns<C extends readonly Column[]> = Simplify<{
     : InputTsOf<Col["type"]>;
 }>;
 
-/** What `writePartition` and `TableBuilder` accept: a `RowOf`, with `Date` allowed for timestamps. */
+/**
+ * What `writePartition` and `TableBuilder` accept: a `RowOf`, with `Date` allowed for timestamps and a
+ * safe-integer `number` for int64 (what `readRows` returns).
+ */
 export type RowInputOf<D extends DatasetSchema> = RowInputOfColumns<D["columns"]>;
 
 // ---- rows as the reader returns them ----
