@@ -63,7 +63,7 @@ class Bitmap {
       next.set(this.bytes);
       this.bytes = next;
     }
-    if (valid) this.bytes[byte]! |= 1 << (i & 7);
+    if (valid) this.bytes[byte] = (this.bytes[byte] ?? 0) | (1 << (i & 7));
     else this.nulls++;
   }
   finish(length: number): Uint8Array | undefined {
