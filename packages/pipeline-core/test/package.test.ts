@@ -237,10 +237,19 @@ describe("the packed package in a fresh project", () => {
 
   it("runs under plain node: a custom dataset written, replaced and read back", async () => {
     await writeFile(join(consumer, "consumer.mjs"), CONSUMER_MJS);
-    const { stdout } = await sh(process.execPath, ["consumer.mjs"], consumer);
-    const result = JSON.parse(stdout.trim().split("\n").pop() as string);
-    expect(result).toEqual({ ok: true, rows: 2, node: process.version, loaders: [] });
-  });
+    // This Node, plus any other Node executables listed in PIPELINE_CORE_TEST_NODES (":"-separated),
+    // e.g. the other supported LTS lines.
+    const nodes = [
+      process.execPath,
+      ...(process.env.PIPELINE_CORE_TEST_NODES ?? "").split(":").filter(Boolean),
+    ];
+    for (const node of nodes) {
+      await rm(join(consumer, "lake"), { recursive: true, force: true });
+      const { stdout } = await sh(node, ["consumer.mjs"], consumer);
+      const result = JSON.parse(stdout.trim().split("\n").pop() as string);
+      expect(result, node).toMatchObject({ ok: true, rows: 2, loaders: [] });
+    }
+  }, 120_000);
 
   describe("TypeScript and the README's examples", () => {
     let s3: S3rverHandle;
@@ -284,6 +293,6 @@ describe("the packed package in a fresh project", () => {
       expect(all).toContain(`s3://${s3.bucket}/team-a: 2 stations`);
       expect(all).toContain("PARTITIONED BY (`region` string, `year` string, `month` string, `day` string)");
       expect(all).toContain('INVALID_PARTITION_VALUE: Invalid value "east" for partition key region');
-    });
+    }, 300_000);
   });
 });
