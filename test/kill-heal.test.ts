@@ -28,6 +28,8 @@ function childEnv(): NodeJS.ProcessEnv {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+    // Workspace packages run from their TypeScript source (their `development` export condition).
+    NODE_OPTIONS: "--conditions=development",
     OPENAQ_BASE_URL: server.url,
     OPENAQ_API_KEY: KEY,
     OPENAQ_RETRY_BASE_MS: "1",

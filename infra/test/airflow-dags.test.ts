@@ -371,7 +371,7 @@ interface CliResult {
 
 function runCli(args: string[], env: Record<string, string>): Promise<CliResult> {
   return new Promise((resolvePromise) => {
-    const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], {
+    const child = spawn(process.execPath, ["--conditions=development", "--import", "tsx", CLI, ...args], {
       cwd: REPO_ROOT,
       // Only the container's environment (and what node needs): no AWS credentials, no API key.
       env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },

@@ -53,6 +53,9 @@ export async function bundle(outdir) {
     format: "esm",
     target: "node20",
     external: EXTERNAL_PACKAGES,
+    // Workspace packages are bundled from their TypeScript source (their `development` export
+    // condition), so the image needs no separate library build.
+    conditions: ["development"],
     // CommonJS dependencies (the AWS SDK, apache-arrow's helpers) call require() for Node built-ins.
     banner: {
       js: 'import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);',

@@ -55,6 +55,8 @@ export function baseEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+    // Workspace packages run from their TypeScript source (their `development` export condition).
+    NODE_OPTIONS: "--conditions=development",
     ...extra,
   };
 }

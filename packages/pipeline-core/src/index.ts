@@ -4,6 +4,8 @@ export * from "./errors.js";
 export * from "./identifiers.js";
 export * from "./layout.js";
 export * from "./parquet.js";
+export * from "./partitioning.js";
+export * from "./reader/read-dataset.js";
 export * from "./schema/arrow.js";
 export * from "./schema/datasets.js";
 export * from "./schema/sql.js";

@@ -71,6 +71,7 @@ describe("dataset schemas: one definition, every form", () => {
     expect(ddl).toContain("CREATE EXTERNAL TABLE IF NOT EXISTS `openaq_dev`.`measurements`");
     expect(ddl).toContain("PARTITIONED BY (`year` string, `month` string, `day` string)");
     expect(ddl).toContain(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Athena's own placeholder syntax
       "'storage.location.template'='s3://lake-bucket/dev/processed/measurements/year=${year}/month=${month}/day=${day}/'",
     );
     expect(() =>

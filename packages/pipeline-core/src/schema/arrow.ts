@@ -15,7 +15,7 @@ import {
   Utf8,
 } from "apache-arrow";
 import { PipelineError } from "../errors.js";
-import type { Column, ColumnType, DatasetSchema, RowOf } from "./types.js";
+import type { Column, ColumnType, DatasetSchema, RowInputOf } from "./types.js";
 
 /** The Arrow type of a column type. Timestamps are ms with a UTC zone: Parquet INT64 TIMESTAMP(MILLIS, isAdjustedToUTC). */
 export function arrowType(type: ColumnType): DataType {
@@ -63,7 +63,7 @@ class Bitmap {
       next.set(this.bytes);
       this.bytes = next;
     }
-    if (valid) this.bytes[byte]! |= 1 << (i & 7);
+    if (valid) this.bytes[byte] = (this.bytes[byte] ?? 0) | (1 << (i & 7));
     else this.nulls++;
   }
   finish(length: number): Uint8Array | undefined {
@@ -170,10 +170,12 @@ class BigIntBuilder extends Nullable {
       else if (typeof v === "number" && Number.isSafeInteger(v)) big = BigInt(v);
       else throw mismatch(this.path, row, "a 64-bit integer", v);
     } else {
-      if (typeof v !== "number" || !Number.isSafeInteger(v)) {
-        throw mismatch(this.path, row, "a timestamp as integer epoch milliseconds", v);
+      // A Date is taken as its instant, so rows read back (`readRows`) can be written again.
+      const ms = v instanceof Date ? v.getTime() : v;
+      if (typeof ms !== "number" || !Number.isSafeInteger(ms)) {
+        throw mismatch(this.path, row, "a timestamp as integer epoch milliseconds or a valid Date", v);
       }
-      big = BigInt(v);
+      big = BigInt(ms);
     }
     this.values = grow(this.values, i + 1);
     this.values[i] = big;
@@ -347,7 +349,7 @@ export class TableBuilder<D extends DatasetSchema> {
     return this.n;
   }
 
-  append(row: RowOf<D>): void {
+  append(row: RowInputOf<D>): void {
     if (this.broken)
       throw new PipelineError("BUILDER_FAILED", "This table builder already failed; start a new one.");
     try {
@@ -377,7 +379,7 @@ export class TableBuilder<D extends DatasetSchema> {
   }
 }
 
-export function tableFromRows<D extends DatasetSchema>(schema: D, rows: Iterable<RowOf<D>>): Table {
+export function tableFromRows<D extends DatasetSchema>(schema: D, rows: Iterable<RowInputOf<D>>): Table {
   const b = new TableBuilder(schema);
   for (const r of rows) b.append(r);
   return b.toTable();

@@ -1,4 +1,7 @@
+import { PipelineError } from "../errors.js";
 import { assertIdentifier } from "../identifiers.js";
+import { PARTITION_KEYS } from "../layout.js";
+import { isDayPartitionKey, partitionKeySpec } from "../partitioning.js";
 import type { Column, ColumnType, DatasetSchema, ScalarKind } from "./types.js";
 
 /** Type names per SQL dialect. `hive` is what Glue stores; `trino` is Athena DML; `duckdb` is the local engine. */
@@ -62,36 +65,77 @@ export function glueColumns(schema: DatasetSchema): SqlColumn[] {
   return sqlColumns(schema, "hive");
 }
 
-/** Glue `PartitionKeys`: Hive partitions are strings (`month=03`). */
+/** Glue `PartitionKeys`, in folder order: Hive partitions are strings (`month=03`, `region=north`). */
 export function gluePartitionKeys(schema: DatasetSchema): SqlColumn[] {
   return schema.partitionKeys.map((name) => ({
     name,
     type: "string",
-    comment: `Partition: UTC ${name} of the data.`,
+    comment: partitionKeyComment(schema, name),
   }));
 }
 
+function partitionKeyComment(schema: DatasetSchema, key: string): string {
+  if (key === "dt") return "Partition: UTC day of the data, YYYY-MM-DD.";
+  if (isDayPartitionKey(key)) return `Partition: UTC ${key} of the data.`;
+  return partitionKeySpec(schema, key).description ?? `Partition: ${key}.`;
+}
+
+const S3_LOCATION = /^s3:\/\/([^/]*)\/(.*)$/;
+
+/** An `s3://bucket/prefix/` table location, checked; one sentence says what is wrong with a bad one. */
+export function assertTableLocation(location: string): string {
+  const loc = location.endsWith("/") ? location : `${location}/`;
+  const m = S3_LOCATION.exec(loc);
+  if (!m) {
+    throw new PipelineError(
+      "INVALID_LOCATION",
+      `Invalid table location ${JSON.stringify(location)}: expected s3://bucket/prefix/.`,
+    );
+  }
+  const [, bucket, prefix] = m as unknown as [string, string, string];
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
+    throw new PipelineError(
+      "INVALID_LOCATION",
+      `Invalid table location ${JSON.stringify(location)}: bucket ${JSON.stringify(bucket)} is not a valid S3 bucket name (3-63 lower-case letters, digits, '.' or '-').`,
+    );
+  }
+  if (
+    !/^[A-Za-z0-9_=./-]*$/.test(prefix) ||
+    prefix.split("/").some((seg, i, all) => (seg === "" && i < all.length - 1) || seg === "." || seg === "..")
+  ) {
+    throw new PipelineError(
+      "INVALID_LOCATION",
+      `Invalid table location ${JSON.stringify(location)}: the prefix may hold letters, digits, '_', '=', '.', '-' and '/' separated names, without '..' or empty segments.`,
+    );
+  }
+  return loc;
+}
+
+export interface ProjectionRange {
+  /** First year of the day keys' projection (default 2015). */
+  firstYear?: number;
+  /** Last year of the day keys' projection (default 2099). */
+  lastYear?: number;
+}
+
 /**
- * Athena DDL for users who manage tables without Pulumi: an external Parquet table with partition
- * projection over `year/month/day`, so new days need no crawler or MSCK.
+ * Athena DDL for users who manage tables without Pulumi: an external Parquet table partitioned as the
+ * dataset says, with partition projection, so new partitions need no crawler or MSCK.
  */
 export function athenaCreateTableDdl(
   schema: DatasetSchema,
-  opts: { database: string; location: string; firstYear?: number; lastYear?: number },
+  opts: { database: string; location: string } & ProjectionRange,
 ): string {
   const db = assertIdentifier("database name", opts.database);
-  const loc = opts.location.endsWith("/") ? opts.location : `${opts.location}/`;
-  if (!/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[A-Za-z0-9_=./-]*)?$/.test(loc) || loc.includes("..")) {
-    throw new Error(`Invalid table location ${JSON.stringify(opts.location)}: expected s3://bucket/prefix/.`);
-  }
+  const loc = assertTableLocation(opts.location);
   const cols = sqlColumns(schema, "hive").map((c) => `  \`${c.name}\` ${c.type}`);
   const parts = gluePartitionKeys(schema).map((c) => `\`${c.name}\` ${c.type}`);
-  const props = partitionProjectionParameters(loc, opts.firstYear, opts.lastYear);
+  const props = datasetProjectionParameters(schema, loc, opts);
   return [
     `CREATE EXTERNAL TABLE IF NOT EXISTS \`${db}\`.\`${schema.name}\` (`,
     cols.join(",\n"),
     `)`,
-    `PARTITIONED BY (${parts.join(", ")})`,
+    ...(parts.length > 0 ? [`PARTITIONED BY (${parts.join(", ")})`] : []),
     `STORED AS PARQUET`,
     `LOCATION '${loc}'`,
     `TBLPROPERTIES (`,
@@ -102,25 +146,80 @@ export function athenaCreateTableDdl(
   ].join("\n");
 }
 
-/** Table parameters for Athena partition projection over the lake's `year=/month=/day=` layout. */
+/**
+ * Glue table parameters for a dataset at `location`: Parquet + Snappy, and Athena partition projection
+ * over exactly the dataset's partition keys (none for an unpartitioned dataset).
+ */
+export function datasetProjectionParameters(
+  schema: DatasetSchema,
+  location: string,
+  range: ProjectionRange = {},
+): Record<string, string> {
+  const loc = assertTableLocation(location);
+  const firstYear = range.firstYear ?? 2015;
+  const lastYear = range.lastYear ?? 2099;
+  if (
+    !Number.isInteger(firstYear) ||
+    !Number.isInteger(lastYear) ||
+    firstYear > lastYear ||
+    firstYear < 1000 ||
+    lastYear > 9999
+  ) {
+    throw new PipelineError(
+      "INVALID_OPTION",
+      `Invalid projection years ${firstYear}-${lastYear}: expected four-digit years, first <= last.`,
+    );
+  }
+  const params: Record<string, string> = { classification: "parquet", "parquet.compression": "SNAPPY" };
+  const keys = schema.partitionKeys;
+  if (keys.length === 0) return params;
+  params["projection.enabled"] = "true";
+  for (const key of keys) {
+    const p = `projection.${key}`;
+    if (key === "year")
+      Object.assign(params, { [`${p}.type`]: "integer", [`${p}.range`]: `${firstYear},${lastYear}` });
+    else if (key === "month")
+      Object.assign(params, { [`${p}.type`]: "integer", [`${p}.range`]: "1,12", [`${p}.digits`]: "2" });
+    else if (key === "day")
+      Object.assign(params, { [`${p}.type`]: "integer", [`${p}.range`]: "1,31", [`${p}.digits`]: "2" });
+    else if (key === "dt") {
+      Object.assign(params, {
+        [`${p}.type`]: "date",
+        [`${p}.range`]: `${firstYear}-01-01,${lastYear}-12-31`,
+        [`${p}.format`]: "yyyy-MM-dd",
+        [`${p}.interval`]: "1",
+        [`${p}.interval.unit`]: "DAYS",
+      });
+    } else {
+      const spec = partitionKeySpec(schema, key);
+      params[`${p}.type`] = spec.kind;
+      if (spec.kind === "enum") params[`${p}.values`] = spec.values.join(",");
+      if (spec.kind === "integer") {
+        params[`${p}.range`] = `${spec.min},${spec.max}`;
+        if (spec.digits !== undefined) params[`${p}.digits`] = String(spec.digits);
+      }
+    }
+  }
+  params["storage.location.template"] = loc + keys.map((k) => `${k}=\${${k}}/`).join("");
+  return params;
+}
+
+/**
+ * Table parameters for Athena partition projection over the built-in `year=/month=/day=` layout
+ * (the lake's own datasets); `datasetProjectionParameters` covers any dataset's partitioning.
+ */
 export function partitionProjectionParameters(
   location: string,
   firstYear = 2015,
   lastYear = 2099,
 ): Record<string, string> {
-  const loc = location.endsWith("/") ? location : `${location}/`;
-  return {
-    classification: "parquet",
-    "parquet.compression": "SNAPPY",
-    "projection.enabled": "true",
-    "projection.year.type": "integer",
-    "projection.year.range": `${firstYear},${lastYear}`,
-    "projection.month.type": "integer",
-    "projection.month.range": "1,12",
-    "projection.month.digits": "2",
-    "projection.day.type": "integer",
-    "projection.day.range": "1,31",
-    "projection.day.digits": "2",
-    "storage.location.template": `${loc}year=\${year}/month=\${month}/day=\${day}/`,
-  };
+  return datasetProjectionParameters(DAY_LAYOUT, location, { firstYear, lastYear });
 }
+
+/** A stand-in definition for the built-in day layout (only its partition keys are read). */
+const DAY_LAYOUT: DatasetSchema = {
+  name: "day_layout",
+  description: "",
+  columns: [],
+  partitionKeys: PARTITION_KEYS,
+};

@@ -1,4 +1,6 @@
+import { PipelineError } from "../errors.js";
 import { assertIdentifier } from "../identifiers.js";
+import { assertPartitioning, type PartitionKeySpec } from "../partitioning.js";
 
 /**
  * The column type system every dataset is written in. One definition per dataset (see
@@ -28,12 +30,21 @@ export interface Column<
   readonly description: string;
 }
 
-export interface DatasetSchema<C extends readonly Column[] = readonly Column[]> {
+export interface DatasetSchema<
+  C extends readonly Column[] = readonly Column[],
+  K extends readonly string[] = readonly string[],
+> {
   readonly name: string;
   readonly description: string;
   readonly columns: C;
-  /** Hive partition keys, in key order; values are strings (`year=2024/month=03/day=01`). */
-  readonly partitionKeys: readonly string[];
+  /**
+   * Hive partition keys, in folder order; values are strings (`year=2024/month=03/day=01`). `year`,
+   * `month`, `day` and `dt` come from a UTC day; any other key takes its values from the writer (see
+   * `partitioning.ts`). `[]` is an unpartitioned dataset.
+   */
+  readonly partitionKeys: K;
+  /** Checks and Athena projection of non-day keys; a key without a spec is `injected`. */
+  readonly partitionSpecs?: Readonly<Partial<Record<K[number], PartitionKeySpec>>>;
 }
 
 export const t = {
@@ -63,8 +74,16 @@ export function optional<const N extends string, T extends ColumnType>(
   return { name, type, nullable: true, description };
 }
 
-export function defineDataset<const C extends readonly Column[]>(def: DatasetSchema<C>): DatasetSchema<C> {
+/**
+ * Defines a dataset once; its row types, Arrow schema, Glue columns, Athena DDL and lake keys all
+ * derive from this. Invalid names, duplicate columns and partitionings the lake cannot honour are
+ * refused here with a `PipelineError`.
+ */
+export function defineDataset<const C extends readonly Column[], const K extends readonly string[]>(
+  def: DatasetSchema<C, K>,
+): DatasetSchema<C, K> {
   assertIdentifier("dataset name", def.name);
+  assertPartitioning(def);
   const seen = new Set<string>();
   const check = (cols: readonly Column[], where: string) => {
     for (const c of cols) {
@@ -75,7 +94,8 @@ export function defineDataset<const C extends readonly Column[]>(def: DatasetSch
   check(def.columns, def.name);
   for (const c of [...def.columns.map((c) => c.name), ...def.partitionKeys]) {
     assertIdentifier(`column name in ${def.name}`, c);
-    if (seen.has(c)) throw new Error(`Dataset ${def.name} defines column ${c} twice.`);
+    if (seen.has(c))
+      throw new PipelineError("INVALID_DATASET", `Dataset ${def.name} defines column ${c} twice.`);
     seen.add(c);
   }
   return def;
@@ -104,5 +124,65 @@ export type RowOfColumns<C extends readonly Column[]> = Simplify<{
     : TsOf<Col["type"]>;
 }>;
 
-/** The TS type of one row of a dataset. */
+/** The TS type of one row of a dataset, as the writer takes it (timestamps as epoch milliseconds). */
 export type RowOf<D extends DatasetSchema> = RowOfColumns<D["columns"]>;
+
+// ---- rows as the writer accepts them: RowOf, and a Date wherever a timestamp goes ----
+
+type InputScalarTs<K extends ScalarKind> = K extends "timestamp_ms"
+  ? number | Date
+  : K extends "int64"
+    ? bigint | number
+    : ScalarTs<K>;
+
+export type InputTsOf<T extends ColumnType> =
+  T extends StructType<infer F>
+    ? RowInputOfColumns<F>
+    : T extends ScalarType<infer K>
+      ? InputScalarTs<K>
+      : never;
+
+export type RowInputOfColumns<C extends readonly Column[]> = Simplify<{
+  [Col in C[number] as Col["name"]]: Col["nullable"] extends true
+    ? InputTsOf<Col["type"]> | null
+    : InputTsOf<Col["type"]>;
+}>;
+
+/**
+ * What `writePartition` and `TableBuilder` accept: a `RowOf`, with `Date` allowed for timestamps and a
+ * safe-integer `number` for int64 (what `readRows` returns).
+ */
+export type RowInputOf<D extends DatasetSchema> = RowInputOfColumns<D["columns"]>;
+
+// ---- rows as the reader returns them ----
+
+type ReadScalarTs<K extends ScalarKind> = K extends "int32" | "float64" | "int64"
+  ? number
+  : K extends "timestamp_ms"
+    ? Date
+    : K extends "string"
+      ? string
+      : K extends "boolean"
+        ? boolean
+        : never;
+
+export type ReadTsOf<T extends ColumnType> =
+  T extends StructType<infer F>
+    ? ReadRowOfColumns<F>
+    : T extends ScalarType<infer K>
+      ? ReadScalarTs<K>
+      : never;
+
+export type ReadRowOfColumns<C extends readonly Column[]> = Simplify<{
+  [Col in C[number] as Col["name"]]: Col["nullable"] extends true
+    ? ReadTsOf<Col["type"]> | null
+    : ReadTsOf<Col["type"]>;
+}>;
+
+/**
+ * One row as `readRows` returns it: timestamps as `Date`, int64 as `number` (a value beyond 2^53 is an
+ * error, read the Arrow table for those), and the partition keys as string columns.
+ */
+export type ReadRowOf<D extends DatasetSchema> = Simplify<
+  ReadRowOfColumns<D["columns"]> & { [K in D["partitionKeys"][number]]: string }
+>;

@@ -231,7 +231,7 @@ export class S3Store implements ObjectStore {
     const fullKeys = [...new Set(keys.map((k) => this.fullKey(k)))];
     for (let i = 0; i < fullKeys.length; i += DELETE_BATCH) {
       const batch = fullKeys.slice(i, i + DELETE_BATCH);
-      let errors: { Key?: string; Code?: string; Message?: string }[];
+      let errors: { Key?: string | undefined; Code?: string | undefined; Message?: string | undefined }[];
       try {
         const res = await this.client.send(
           new DeleteObjectsCommand({

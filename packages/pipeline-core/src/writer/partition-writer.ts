@@ -1,10 +1,11 @@
 import type { Table } from "apache-arrow";
 import type { IsoDay } from "../dates.js";
 import { PipelineError } from "../errors.js";
-import { type Environment, partFileName, partitionPrefix } from "../layout.js";
+import { type Environment, partFileName } from "../layout.js";
 import { encodeParquet } from "../parquet.js";
+import { datasetPartitionPrefix, type PartitionValues, resolvePartition } from "../partitioning.js";
 import { assertTableMatches, tableFromRows } from "../schema/arrow.js";
-import type { DatasetSchema, RowOf } from "../schema/types.js";
+import type { DatasetSchema, ReadRowOf, RowInputOf } from "../schema/types.js";
 import type { ObjectStore } from "../stores/object-store.js";
 import { replaceObjects } from "./replace-objects.js";
 
@@ -15,14 +16,27 @@ export type WritePartitionOptions<D extends DatasetSchema> = {
   store: ObjectStore;
   env: Environment;
   dataset: D;
-  /** The UTC day of the partition (`year=/month=/day=`). */
-  day: IsoDay;
+  /** The UTC day of the partition: fills the day keys (`year=/month=/day=` or `dt=`). */
+  day?: IsoDay;
+  /** Values of the dataset's other partition keys (e.g. `{ region: "north" }`), or of all of them. */
+  partition?: PartitionValues;
   maxPartBytes?: number;
-} & ({ table: Table; rows?: never } | { rows: Iterable<RowOf<D>>; table?: never });
+} & ({ table: Table; rows?: never } | { rows: Iterable<WritableRow<D>>; table?: never });
+
+/**
+ * A row `writePartition` takes: the dataset's columns (timestamps as epoch ms or `Date`), optionally
+ * with the partition keys as well (as `readRows` returns them), which must then equal the partition's.
+ */
+export type WritableRow<D extends DatasetSchema> =
+  | RowInputOf<D>
+  | (RowInputOf<D> & Partial<Pick<ReadRowOf<D>, D["partitionKeys"][number]>>);
 
 export interface PartitionWriteReport {
   dataset: string;
-  day: IsoDay;
+  /** The UTC day, when the write named one. */
+  day?: IsoDay;
+  /** Every partition key's value, in key order. */
+  partition: PartitionValues;
   prefix: string;
   rows: number;
   keys: string[];
@@ -42,10 +56,12 @@ export interface PartitionWriteReport {
 export async function writePartition<D extends DatasetSchema>(
   options: WritePartitionOptions<D>,
 ): Promise<PartitionWriteReport> {
-  const { store, env, dataset, day } = options;
-  // Validates env, dataset and day before any encoding work.
-  partitionPrefix({ env, layer: "processed", dataset: dataset.name, day });
-  const table = options.table ?? tableFromRows(dataset, options.rows as Iterable<RowOf<D>>);
+  const { store, env, dataset, day, partition } = options;
+  // Validates env, dataset and partition values before any encoding work.
+  datasetPartitionPrefix({ env, layer: "processed", dataset, day, partition });
+  const values = resolvePartition(dataset, { day, partition });
+  const table =
+    options.table ?? tableFromRows(dataset, withoutPartitionFields<D>(values, options.rows ?? []));
   assertTableMatches(dataset, table);
   const maxPartBytes = options.maxPartBytes ?? DEFAULT_MAX_PART_BYTES;
   if (!(maxPartBytes > 0)) throw new PipelineError("INVALID_OPTION", "maxPartBytes must be positive.");
@@ -54,7 +70,8 @@ export async function writePartition<D extends DatasetSchema>(
     store,
     env,
     dataset,
-    day,
+    ...(day !== undefined && { day }),
+    ...(partition !== undefined && { partition }),
     rows: table.numRows,
     parts: encodeParts(table, maxPartBytes),
   });
@@ -70,13 +87,15 @@ export async function publishPartition(options: {
   store: ObjectStore;
   env: Environment;
   dataset: DatasetSchema;
-  day: IsoDay;
+  day?: IsoDay;
+  partition?: PartitionValues;
   rows: number;
   parts: readonly Uint8Array[];
 }): Promise<PartitionWriteReport> {
   const { store, env, dataset, day, parts } = options;
   if (parts.length === 0) throw new PipelineError("INVALID_OPTION", "A partition has at least one part.");
-  const prefix = partitionPrefix({ env, layer: "processed", dataset: dataset.name, day });
+  const selector = { day, partition: options.partition };
+  const prefix = datasetPartitionPrefix({ env, layer: "processed", dataset, ...selector });
   const report = await replaceObjects(
     store,
     prefix,
@@ -88,7 +107,8 @@ export async function publishPartition(options: {
   );
   return {
     dataset: dataset.name,
-    day,
+    ...(day !== undefined && { day }),
+    partition: Object.fromEntries(resolvePartition(dataset, selector)),
     prefix,
     rows: options.rows,
     keys: report.written,
@@ -110,5 +130,33 @@ function encodeParts(table: Table, maxPartBytes: number): Uint8Array[] {
     }
     if (parts.every((p) => p.byteLength <= maxPartBytes) || size <= 1) return parts;
     count *= 2;
+  }
+}
+
+/**
+ * Rows as given, except that partition-key fields (rows read back with `readRows` carry them) are
+ * checked against the partition being written and left out of the data columns.
+ */
+function* withoutPartitionFields<D extends DatasetSchema>(
+  values: readonly [string, string][],
+  rows: Iterable<WritableRow<D>>,
+): Generator<RowInputOf<D>> {
+  let index = 0;
+  for (const row of rows) {
+    let out = row as Record<string, unknown>;
+    for (const [key, value] of values) {
+      if (typeof row !== "object" || row === null || !(key in row)) continue;
+      const given = (row as Record<string, unknown>)[key];
+      if (given !== value) {
+        throw new PipelineError(
+          "SCHEMA_MISMATCH",
+          `Row ${index}: partition key ${key} is ${JSON.stringify(given)}, but this write is to ${key}=${value}.`,
+        );
+      }
+      if (out === row) out = { ...row };
+      delete out[key];
+    }
+    index++;
+    yield out as RowInputOf<D>;
   }
 }
