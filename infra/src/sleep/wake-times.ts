@@ -1,0 +1,133 @@
+import { CronExpressionParser } from "cron-parser";
+
+/**
+ * When the sleeping Airflow host must be up, derived from the DAG schedules (the one definition of
+ * when runs happen): the host is started `leadMinutes` before each group of DAG fire times, and
+ * stops itself once nothing is running or due within `idleMinutes` (see idle_check.py).
+ */
+
+export interface SleepSettings {
+  /** The host stops when no DAG run is active or due within this many minutes, and none ended sooner. */
+  idleMinutes: number;
+  /** The host is started this many minutes before a DAG fire time (boot + Compose up take ~3–5). */
+  wakeLeadMinutes: number;
+}
+
+export const DEFAULT_SLEEP: SleepSettings = { idleMinutes: 20, wakeLeadMinutes: 10 };
+/** How often the host's idle timer asks Airflow (systemd timer period). */
+export const IDLE_CHECK_INTERVAL_MINUTES = 5;
+/** One EventBridge schedule per wake; more than this means the host would hardly ever sleep. */
+export const MAX_WAKES_PER_DAY = 24;
+
+const DAY_MINUTES = 24 * 60;
+
+export interface Wake {
+  /** UTC minute of the day at which the host is started. */
+  atMinute: number;
+  /** The UTC minutes of the day of the DAG fire times this wake covers (ascending, may pass midnight). */
+  fires: number[];
+}
+
+/** The UTC minutes of the day at which a cron schedule (Airflow's 5-field syntax or preset) can fire. */
+export function fireMinutesOfDay(schedule: string): number[] {
+  let fields: ReturnType<typeof CronExpressionParser.parse>["fields"];
+  try {
+    fields = CronExpressionParser.parse(schedule.trim(), { tz: "UTC" }).fields;
+  } catch (e) {
+    throw new Error(`Cannot read DAG schedule ${JSON.stringify(schedule)}: ${(e as Error).message}`);
+  }
+  const out: number[] = [];
+  for (const h of fields.hour.values)
+    for (const m of fields.minute.values) out.push(Number(h) * 60 + Number(m));
+  return [...new Set(out)].sort((a, b) => a - b);
+}
+
+/**
+ * The daily wakes covering every fire time of the given schedules. Fire times closer than the
+ * idle window share one wake (the host stays up while a run is due within the window); groups
+ * wrap around midnight. Each wake fires every day: on days a schedule skips, the host finds
+ * nothing due and stops after the idle window.
+ */
+export function wakesFor(schedules: readonly string[], settings: SleepSettings): Wake[] {
+  checkSettings(settings);
+  const fires = [...new Set(schedules.flatMap(fireMinutesOfDay))].sort((a, b) => a - b);
+  if (fires.length === 0) return [];
+  const groups: number[][] = [];
+  for (const f of fires) {
+    const last = groups.at(-1);
+    const prev = last?.at(-1);
+    if (last && prev !== undefined && f - prev <= settings.idleMinutes) last.push(f);
+    else groups.push([f]);
+  }
+  // Join the last group onto the first when they are close across midnight.
+  if (groups.length > 1) {
+    const first = groups[0] as number[];
+    const last = groups.at(-1) as number[];
+    if ((first[0] as number) + DAY_MINUTES - (last.at(-1) as number) <= settings.idleMinutes) {
+      groups.pop();
+      groups[0] = [...last, ...first.map((m) => m + DAY_MINUTES)];
+    }
+  }
+  if (groups.length > MAX_WAKES_PER_DAY) {
+    throw new Error(
+      `The DAG schedules fire in ${groups.length} separate groups a day (over ${MAX_WAKES_PER_DAY}): the host would hardly sleep. ` +
+        "Raise airflowIdleMinutes or set airflowSleep: false.",
+    );
+  }
+  return groups
+    .map((g) => ({
+      atMinute: mod((g[0] as number) - settings.wakeLeadMinutes, DAY_MINUTES),
+      fires: g.map((m) => mod(m, DAY_MINUTES)),
+    }))
+    .sort((a, b) => a.atMinute - b.atMinute);
+}
+
+/** The EventBridge Scheduler expression of a daily wake (evaluated in UTC). */
+export function wakeCron(wake: Wake): string {
+  return `cron(${wake.atMinute % 60} ${Math.floor(wake.atMinute / 60)} * * ? *)`;
+}
+
+/** `HHMM` of a wake, for resource names. */
+export function wakeLabel(wake: Wake): string {
+  const hh = String(Math.floor(wake.atMinute / 60)).padStart(2, "0");
+  const mm = String(wake.atMinute % 60).padStart(2, "0");
+  return `${hh}${mm}`;
+}
+
+export function checkSettings(s: SleepSettings): void {
+  if (!Number.isInteger(s.idleMinutes) || s.idleMinutes < 5 || s.idleMinutes > 720)
+    throw new Error(`idleMinutes must be an integer from 5 to 720, got ${s.idleMinutes}.`);
+  if (!Number.isInteger(s.wakeLeadMinutes) || s.wakeLeadMinutes < 3 || s.wakeLeadMinutes > 120)
+    throw new Error(`wakeLeadMinutes must be an integer from 3 to 120, got ${s.wakeLeadMinutes}.`);
+}
+
+/**
+ * Minutes the host is up per day under these wakes, given how long one DAG run takes: for each
+ * wake, the lead, the span of its fire times, one run per fire time (the pool runs one at a time),
+ * the idle window, and on average half a check interval before the timer notices.
+ */
+export function awakeMinutesPerDay(
+  wakes: readonly Wake[],
+  settings: SleepSettings,
+  runMinutes: number,
+): number {
+  let total = 0;
+  for (const w of wakes) {
+    const first = w.fires[0] as number;
+    // Fire times in order, unwrapped past midnight; runs queue behind each other (one pool slot).
+    let end = first;
+    let prev = first;
+    for (const raw of w.fires) {
+      const f = raw < prev ? raw + DAY_MINUTES : raw;
+      prev = f;
+      end = Math.max(end, f) + runMinutes;
+    }
+    total +=
+      settings.wakeLeadMinutes + (end - first) + settings.idleMinutes + IDLE_CHECK_INTERVAL_MINUTES / 2;
+  }
+  return Math.min(total, DAY_MINUTES);
+}
+
+function mod(n: number, m: number): number {
+  return ((n % m) + m) % m;
+}
