@@ -99,33 +99,53 @@ export function checkSettings(s: SleepSettings): void {
     throw new Error(`idleMinutes must be an integer from 5 to 720, got ${s.idleMinutes}.`);
   if (!Number.isInteger(s.wakeLeadMinutes) || s.wakeLeadMinutes < 3 || s.wakeLeadMinutes > 120)
     throw new Error(`wakeLeadMinutes must be an integer from 3 to 120, got ${s.wakeLeadMinutes}.`);
+  // A fresh host stays up for the idle window from boot, and from idleMinutes before a fire time:
+  // with a longer lead it could stop again before the run it was started for.
+  if (s.wakeLeadMinutes > s.idleMinutes)
+    throw new Error(
+      `wakeLeadMinutes (${s.wakeLeadMinutes}) must not exceed idleMinutes (${s.idleMinutes}): the host would stop before the run.`,
+    );
 }
 
 /**
- * Minutes the host is up per day under these wakes, given how long one DAG run takes: for each
- * wake, the lead, the span of its fire times, one run per fire time (the pool runs one at a time),
- * the idle window, and on average half a check interval before the timer notices.
+ * Minutes the host is up per day under these wakes, given how long one DAG run takes: from each
+ * wake to its first fire time, and for each run from its start to its end plus the idle window
+ * and, on average, half a check interval until the timer notices. Runs go one at a time (one pool
+ * slot), so a run that outlasts the gap to the next fire time delays that one. Overlaps count once.
  */
 export function awakeMinutesPerDay(
   wakes: readonly Wake[],
   settings: SleepSettings,
   runMinutes: number,
 ): number {
-  let total = 0;
-  for (const w of wakes) {
-    const first = w.fires[0] as number;
-    // Fire times in order, unwrapped past midnight; runs queue behind each other (one pool slot).
-    let end = first;
-    let prev = first;
-    for (const raw of w.fires) {
-      const f = raw < prev ? raw + DAY_MINUTES : raw;
-      prev = f;
-      end = Math.max(end, f) + runMinutes;
+  // Three days in a row; the middle one is counted, so windows crossing midnight are complete.
+  const up = new Uint8Array(3 * DAY_MINUTES);
+  const mark = (from: number, to: number) => {
+    for (let m = Math.max(0, Math.floor(from)); m < Math.min(Math.ceil(to), up.length); m++) up[m] = 1;
+  };
+  const fires: number[] = [];
+  for (let day = 0; day < 3; day++) {
+    for (const w of wakes) {
+      const at = w.atMinute + day * DAY_MINUTES;
+      // Fire times of this wake, unwrapped to lie after it.
+      const own = w.fires.map((f) => {
+        let t = f + day * DAY_MINUTES;
+        while (t < at) t += DAY_MINUTES;
+        return t;
+      });
+      mark(at, Math.min(...own));
+      fires.push(...own);
     }
-    total +=
-      settings.wakeLeadMinutes + (end - first) + settings.idleMinutes + IDLE_CHECK_INTERVAL_MINUTES / 2;
   }
-  return Math.min(total, DAY_MINUTES);
+  let free = 0;
+  for (const f of fires.sort((a, b) => a - b)) {
+    const start = Math.max(f, free);
+    free = start + runMinutes;
+    mark(start, free + settings.idleMinutes + IDLE_CHECK_INTERVAL_MINUTES / 2);
+  }
+  let total = 0;
+  for (let m = DAY_MINUTES; m < 2 * DAY_MINUTES; m++) total += up[m] as number;
+  return total;
 }
 
 function mod(n: number, m: number): number {
