@@ -3,9 +3,11 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { IDLE_CHECK_SOURCE, IDLE_SCRIPT, IDLE_UNITS, sleepConf } from "../src/sleep/host-files.js";
+import { IMAGE_FILE } from "../src/airflow/index.js";
+import { IDLE_CHECK_SOURCE, IDLE_UNITS, idleScript, sleepConf } from "../src/sleep/host-files.js";
 import { type AirflowFacts, IDLE_CHECK_FILE, IdleCheck } from "./support/idle-check.js";
 
+const SCRIPT = idleScript(IMAGE_FILE);
 const check = new IdleCheck();
 const scratch = mkdtempSync(join(tmpdir(), "openaq-idle-"));
 afterAll(async () => {
@@ -123,6 +125,10 @@ describe("idle check: the decide command", () => {
   });
 });
 
+const REPO = "123456789012.dkr.ecr.ap-southeast-1.amazonaws.com/extractor";
+const CURRENT_IMAGE = `${REPO}@sha256:${"a".repeat(64)}`;
+const OLD_IMAGE = `${REPO}@sha256:${"b".repeat(64)}`;
+
 /** A scratch host: bundle with the idle check, /proc/uptime, and stub docker + systemctl on PATH. */
 function host(name: string, opts: { facts: string | null; uptime: number; enabled?: boolean }) {
   const root = join(scratch, name);
@@ -137,16 +143,17 @@ function host(name: string, opts: { facts: string | null; uptime: number; enable
     sleepConf(opts.enabled ?? true, { idleMinutes: 20, wakeLeadMinutes: 10 }),
   );
   writeFileSync(join(root, "proc/uptime"), `${opts.uptime}.42 1234.56\n`);
+  writeFileSync(join(bundle, "..", IMAGE_FILE), `${CURRENT_IMAGE}\n`);
   const log = join(root, "calls.log");
   // docker ps → one scheduler container; docker exec → the facts (or a failure).
   writeFileSync(
     join(bin, "docker"),
-    `#!/bin/bash\necho "docker $*" >>${JSON.stringify(log)}\ncase "$1" in\n  ps) echo 0123abcd ;;\n  exec) cat >/dev/null; ${opts.facts === null ? "echo 'database down' >&2; exit 1" : `printf '%s\\n' ${JSON.stringify(opts.facts)}`} ;;\nesac\n`,
+    `#!/bin/bash\necho "docker $*" >>${JSON.stringify(log)}\ncase "$1" in\n  ps) echo 0123abcd ;;\n  images) printf '%s\\n' ${JSON.stringify(CURRENT_IMAGE)} ${JSON.stringify(OLD_IMAGE)} ;;\n  exec) cat >/dev/null; ${opts.facts === null ? "echo 'database down' >&2; exit 1" : `printf '%s\\n' ${JSON.stringify(opts.facts)}`} ;;\nesac\n`,
   );
   writeFileSync(join(bin, "systemctl"), `#!/bin/bash\necho "systemctl $*" >>${JSON.stringify(log)}\n`);
   chmodSync(join(bin, "docker"), 0o755);
   chmodSync(join(bin, "systemctl"), 0o755);
-  const r = spawnSync("bash", ["-c", IDLE_SCRIPT], {
+  const r = spawnSync("bash", ["-c", SCRIPT], {
     encoding: "utf8",
     env: { ...process.env, OPENAQ_BOOTSTRAP_ROOT: root, PATH: `${bin}:${process.env.PATH}` },
   });
@@ -163,6 +170,10 @@ describe("idle check: the host script (openaq-airflow-idle)", () => {
     expect(r.calls).toMatch(/docker exec -i 0123abcd python - facts/);
     expect(r.poweredOff).toBe(true);
     expect(r.stdout).toContain("powering off");
+    // Before sleeping it drops extractor images other than the pinned one.
+    expect(r.calls).toContain(`docker images --no-trunc --format {{.Repository}}@{{.Digest}} ${REPO}`);
+    expect(r.calls).toContain(`docker rmi ${OLD_IMAGE}`);
+    expect(r.calls).not.toContain(`docker rmi ${CURRENT_IMAGE}`);
   });
 
   it("keeps a host up that has a run going, a fresh boot, or no answer from Airflow", () => {
@@ -185,7 +196,7 @@ describe("idle check: the host script (openaq-airflow-idle)", () => {
 
   it("passes shellcheck, and its timer checks every 5 minutes from boot", () => {
     const file = join(scratch, "openaq-airflow-idle");
-    writeFileSync(file, IDLE_SCRIPT);
+    writeFileSync(file, SCRIPT);
     const r = spawnSync("shellcheck", ["--severity=style", file], { encoding: "utf8" });
     expect(r.stdout + r.stderr).toBe("");
     expect(r.status).toBe(0);

@@ -30,31 +30,31 @@ describe("wake times from the DAG schedules", () => {
     expect(() => fireMinutesOfDay("daily")).toThrow(/Cannot read DAG schedule "daily"/);
   });
 
-  it("wakes the host 10 minutes before each DAG of the default schedules (dev 02:00, prod 02:30)", () => {
+  it("wakes the host 5 minutes before each DAG of the default schedules (dev 02:00, prod 02:30)", () => {
     expect(SCHEDULES).toEqual([DEFAULT_SCHEDULES.dev, DEFAULT_SCHEDULES.prod]);
     const wakes = wakesFor(SCHEDULES, DEFAULT_SLEEP);
-    // 30 minutes apart is more than the 20-minute idle window: each gets its own wake (the second
+    // 30 minutes apart is more than the 15-minute idle window: each gets its own wake (the second
     // is a no-op when dev's run keeps the host up).
     expect(wakes).toEqual([
-      { atMinute: 110, fires: [120] },
-      { atMinute: 140, fires: [150] },
+      { atMinute: 115, fires: [120] },
+      { atMinute: 145, fires: [150] },
     ]);
-    expect(wakes.map(wakeCron)).toEqual(["cron(50 1 * * ? *)", "cron(20 2 * * ? *)"]);
+    expect(wakes.map(wakeCron)).toEqual(["cron(55 1 * * ? *)", "cron(25 2 * * ? *)"]);
     // With a 30-minute window they share one.
     expect(wakesFor(SCHEDULES, { ...DEFAULT_SLEEP, idleMinutes: 30 })).toEqual([
-      { atMinute: 110, fires: [120, 150] },
+      { atMinute: 115, fires: [120, 150] },
     ]);
   });
 
   it("estimates the minutes the host is up per day, counting overlapping wakes once", () => {
     const wakes = wakesFor(SCHEDULES, DEFAULT_SLEEP);
-    // 01:50 → dev 02:00–02:20 → prod 02:30–02:50 → idle 20 min → +2.5 min until the next check.
-    expect(awakeMinutesPerDay(wakes, DEFAULT_SLEEP, 20)).toBe(83);
+    // 01:55 → dev 02:00–02:20 → prod 02:30–02:50 → idle 15 min → +2.5 min until the next check.
+    expect(awakeMinutesPerDay(wakes, DEFAULT_SLEEP, 20)).toBe(73);
     // Runs longer than the gap queue behind each other: 02:00–03:00, 03:00–04:00.
-    expect(awakeMinutesPerDay(wakes, DEFAULT_SLEEP, 60)).toBe(10 + 120 + 20 + 3);
+    expect(awakeMinutesPerDay(wakes, DEFAULT_SLEEP, 60)).toBe(5 + 120 + 15 + 3);
     // A window across midnight counts in full.
     const late = wakesFor(["5 0 * * *"], DEFAULT_SLEEP);
-    expect(awakeMinutesPerDay(late, DEFAULT_SLEEP, 20)).toBe(10 + 20 + 20 + 3);
+    expect(awakeMinutesPerDay(late, DEFAULT_SLEEP, 20)).toBe(5 + 20 + 15 + 3);
   });
 
   it("wakes separately for fire times further apart than the idle window, and across midnight", () => {
@@ -201,7 +201,7 @@ describe("a sleeping host never misses a DAG run", () => {
       expect(r.created).toBe(r.fire);
       expect(r.ended).toBeDefined();
     }
-    // One stop a day from the start date on (the 02:20 wake finds the host up).
+    // One stop a day from the start date on (the 02:25 wake finds the host up).
     expect(sim.stops.filter((t) => t >= from.getTime() + 86_400_000)).toHaveLength(days - 1);
     // Awake time per day: what the cost model charges for, to within one check interval.
     const running = sim.awakeByDay.slice(1); // from the DAGs' start date on
@@ -226,7 +226,7 @@ describe("a sleeping host never misses a DAG run", () => {
     const missed = sim.runs.filter((r) => r.created > r.fire);
     // Dec 2, 3 and 4, both DAGs: created on the Dec 5 start, run before the host stopped again.
     expect(missed).toHaveLength(6);
-    const restart = new Date("2026-12-05T01:54:00Z").getTime();
+    const restart = new Date("2026-12-05T01:59:00Z").getTime(); // wake 01:55 + 4 min of boot
     for (const r of missed) {
       expect(r.created).toBe(restart);
       expect(r.ended).toBeDefined();

@@ -77,10 +77,10 @@ describe("platform stack config", () => {
     expect(
       parseDags(JSON.parse(String(stripNamespace(platformFile(), "openaq-lakehouse").dags))).problems,
     ).toEqual([]);
-    expect(cfg.integer("airflowRootVolumeGiB", { min: 8, max: 500 })).toBe(12);
+    expect(cfg.integer("airflowRootVolumeGiB", { min: 8, max: 500 })).toBe(10);
     expect(cfg.boolean("airflowSleep")).toBe(true);
-    expect(cfg.integer("airflowIdleMinutes", { min: 5, max: 720 })).toBe(20);
-    expect(cfg.integer("airflowWakeLeadMinutes", { min: 3, max: 120 })).toBe(10);
+    expect(cfg.integer("airflowIdleMinutes", { min: 5, max: 720 })).toBe(15);
+    expect(cfg.integer("airflowWakeLeadMinutes", { min: 3, max: 120 })).toBe(5);
     expect(() => cfg.done()).not.toThrow();
   });
 });

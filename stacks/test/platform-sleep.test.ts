@@ -50,12 +50,12 @@ describe("platform stack: the sleeping host (default config)", async () => {
   const stack = await platform();
   const instance = one(stack.resources, "aws:ec2/instance:Instance");
 
-  it("starts the host 10 minutes before each DAG's run, from the DAG schedules of Pulumi.platform.yaml", () => {
+  it("starts the host 5 minutes before each DAG's run, from the DAG schedules of Pulumi.platform.yaml", () => {
     const schedules = ofType(stack.resources, "aws:scheduler/schedule:Schedule");
-    // dev "0 2 * * *", prod "30 2 * * *": 01:50 and 02:20 UTC.
+    // dev "0 2 * * *", prod "30 2 * * *": 01:55 and 02:25 UTC.
     expect(schedules.map((s) => s.inputs.scheduleExpression).sort()).toEqual([
-      "cron(20 2 * * ? *)",
-      "cron(50 1 * * ? *)",
+      "cron(25 2 * * ? *)",
+      "cron(55 1 * * ? *)",
     ]);
     const group = one(stack.resources, "aws:scheduler/scheduleGroup:ScheduleGroup");
     for (const s of schedules) {
@@ -98,16 +98,16 @@ describe("platform stack: the sleeping host (default config)", async () => {
     expect(checkResources(stack.resources)).toEqual([]);
   });
 
-  it("stops (never terminates) the instance when the host powers off, and keeps Postgres on its 12 GiB volume", () => {
+  it("stops (never terminates) the instance when the host powers off, and keeps Postgres on its 10 GiB volume", () => {
     expect(instance.inputs.instanceInitiatedShutdownBehavior).toBe("stop");
-    expect(instance.inputs.rootBlockDevice).toMatchObject({ volumeSize: 12, volumeType: "gp3" });
+    expect(instance.inputs.rootBlockDevice).toMatchObject({ volumeSize: 10, volumeType: "gp3" });
     // Compose keeps Postgres in a named volume under /var/lib/docker: the root EBS volume, not tmpfs.
     expect(bundleObject(stack, "docker-compose.yml")).toMatch(/postgres-data:\/var\/lib\/postgresql\/data/);
   });
 
   it("ships the idle check and its settings in the bundle, and installs its timer with the user data", () => {
     expect(bundleObject(stack, "host/idle_check.py")).toBe(IDLE_CHECK_SOURCE);
-    expect(bundleObject(stack, "host/sleep.conf")).toContain("SLEEP_ENABLED=1\nIDLE_MINUTES=20\n");
+    expect(bundleObject(stack, "host/sleep.conf")).toContain("SLEEP_ENABLED=1\nIDLE_MINUTES=15\n");
     const userData = String(instance.inputs.userData);
     expect(userData).toContain("/usr/local/sbin/openaq-airflow-idle");
     expect(userData).toContain("openaq-airflow-idle.timer");

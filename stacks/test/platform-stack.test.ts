@@ -163,7 +163,7 @@ describe("platform stack", () => {
       httpTokens: "required",
       httpPutResponseHopLimit: 2,
     });
-    expect(instance.rootBlockDevice).toMatchObject({ encrypted: true, volumeSize: 12, volumeType: "gp3" });
+    expect(instance.rootBlockDevice).toMatchObject({ encrypted: true, volumeSize: 10, volumeType: "gp3" });
     expect(instance.subnetId).toBe([...MOCK.defaultSubnetIds].sort()[0]);
     expect(AL2023_AMI_PARAMETER).toMatch(/al2023/);
     const userData = String(instance.userData);

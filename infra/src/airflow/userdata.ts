@@ -1,4 +1,4 @@
-import { IDLE_SCRIPT, IDLE_SCRIPT_PATH, IDLE_TIMER, IDLE_UNITS } from "../sleep/host-files.js";
+import { IDLE_SCRIPT_PATH, IDLE_TIMER, IDLE_UNITS, idleScript } from "../sleep/host-files.js";
 import { COMPOSE_PROJECT } from "./compose.js";
 import { type AirflowHostOptions, validateHostOptions } from "./options.js";
 
@@ -317,7 +317,7 @@ fi
 # 4. The sync job, its configuration and its timers. daemon-reload and enable only on change.
 ${writeFile("0644", "$ROOT/etc/openaq-airflow/host.conf", hostConf, " || true")}
 ${writeFile("0755", "$ROOT/usr/local/sbin/openaq-airflow-sync", SYNC_SCRIPT, " || true")}
-${writeFile("0755", `$ROOT${IDLE_SCRIPT_PATH}`, IDLE_SCRIPT, " || true")}
+${writeFile("0755", `$ROOT${IDLE_SCRIPT_PATH}`, idleScript(IMAGE_FILE), " || true")}
 units_changed=0
 ${UNITS.map(([name, content]) => `if ${writeFile("0644", `$ROOT/etc/systemd/system/${name}`, content, "; then")}\n  units_changed=1\nfi`).join("\n")}
 if [ "$units_changed" = 1 ]; then systemctl daemon-reload; fi

@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { AwsScope } from "../iam/arns.js";
 import { type PolicyDocument, policyDocument } from "../iam/policy-document.js";
-import { type Wake, wakeCron, wakeLabel } from "../sleep/wake-times.js";
+import { type Wake, wakeCron, wakeDescription, wakeLabel } from "../sleep/wake-times.js";
 
 /** ARN of one EC2 instance. */
 export function ec2InstanceArn(s: AwsScope, instanceId: string): string {
@@ -89,7 +89,7 @@ export class HostWakeSchedule extends pulumi.ComponentResource {
         `${name}-${wakeLabel(wake)}`,
         {
           groupName: group.name,
-          description: `Start the Airflow host ${wake.fires.length === 1 ? "before the DAG run" : "before the DAG runs"} at ${wake.fires.map(hhmm).join(", ")} UTC.`,
+          description: wakeDescription(wake),
           scheduleExpression: wakeCron(wake),
           scheduleExpressionTimezone: "UTC",
           flexibleTimeWindow: { mode: "OFF" },
@@ -110,8 +110,4 @@ export class HostWakeSchedule extends pulumi.ComponentResource {
     this.groupName = group.name;
     this.registerOutputs({ roleArn: this.roleArn, groupName: this.groupName });
   }
-}
-
-function hhmm(minute: number): string {
-  return `${String(Math.floor(minute / 60)).padStart(2, "0")}:${String(minute % 60).padStart(2, "0")}`;
 }

@@ -13,7 +13,12 @@ export interface SleepSettings {
   wakeLeadMinutes: number;
 }
 
-export const DEFAULT_SLEEP: SleepSettings = { idleMinutes: 20, wakeLeadMinutes: 10 };
+/**
+ * 15 minutes idle covers the 10-minute gap between dev's run (02:00, about 20 min) and prod's
+ * (02:30); a 5-minute lead covers a start from stopped (about 1 min) and Compose coming up (2-3 min);
+ * a later start only delays the runs, which Airflow then catches up.
+ */
+export const DEFAULT_SLEEP: SleepSettings = { idleMinutes: 15, wakeLeadMinutes: 5 };
 /** How often the host's idle timer asks Airflow (systemd timer period). */
 export const IDLE_CHECK_INTERVAL_MINUTES = 5;
 /** One EventBridge schedule per wake; more than this means the host would hardly ever sleep. */
@@ -85,6 +90,25 @@ export function wakesFor(schedules: readonly string[], settings: SleepSettings):
 /** The EventBridge Scheduler expression of a daily wake (evaluated in UTC). */
 export function wakeCron(wake: Wake): string {
   return `cron(${wake.atMinute % 60} ${Math.floor(wake.atMinute / 60)} * * ? *)`;
+}
+
+function hhmm(minute: number): string {
+  return `${String(Math.floor(minute / 60)).padStart(2, "0")}:${String(minute % 60).padStart(2, "0")}`;
+}
+
+/** The description of a wake's schedule; `parseWakeDescription` reads it back (the cost report does). */
+export function wakeDescription(wake: Wake): string {
+  return `Start the Airflow host at ${hhmm(wake.atMinute)} UTC for DAG runs at ${wake.fires.map(hhmm).join(", ")} UTC.`;
+}
+
+export function parseWakeDescription(text: string): Wake {
+  const m = /at (\d\d):(\d\d) UTC for DAG runs at ([0-9:, ]+) UTC\.$/.exec(text);
+  if (!m) throw new Error(`Not a wake schedule description: ${JSON.stringify(text)}`);
+  const minute = (t: string) => {
+    const [h, mm] = t.trim().split(":").map(Number);
+    return (h as number) * 60 + (mm as number);
+  };
+  return { atMinute: Number(m[1]) * 60 + Number(m[2]), fires: (m[3] as string).split(",").map(minute) };
 }
 
 /** `HHMM` of a wake, for resource names. */

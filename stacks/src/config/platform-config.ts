@@ -74,8 +74,9 @@ export function readPlatformConfig(cfg: ConfigReader, aws: ConfigReader): Platfo
       pattern: PATTERNS.instanceType,
       expected: "an EC2 instance type such as t3.small",
     }),
-    // 12 GiB: the budget in docs/cost.md (OS, swap, images, Postgres, logs) plus headroom; 8 is the AMI's own size.
-    airflowRootVolumeGiB: cfg.integer("airflowRootVolumeGiB", { default: 12, min: 8, max: 500 }),
+    // 10 GiB: the disk budget in docs/cost.md (OS, swap, images, Postgres, logs) plus headroom; 8 is
+    // the AMI's own size. Raising it later resizes the volume in place.
+    airflowRootVolumeGiB: cfg.integer("airflowRootVolumeGiB", { default: 10, min: 8, max: 500 }),
     airflowSubnetId: cfg.optionalString("airflowSubnetId", {
       pattern: PATTERNS.subnetId,
       expected: "a subnet id (subnet-…)",
