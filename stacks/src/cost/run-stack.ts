@@ -4,6 +4,8 @@
  * per stack: the Pulumi runtime holds one stack per process.
  *
  *   tsx stacks/src/cost/run-stack.ts <stack> <out.json> [platform-outputs.json]
+ *
+ * OPENAQ_COST_CONFIG (JSON, fully qualified keys) overrides the stack file, for what-if estimates.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
@@ -23,7 +25,7 @@ async function main(): Promise<void> {
   const config = readStackConfig(resolve(WORKSPACE_ROOT, `Pulumi.${stack}.yaml`));
   const recorded = await installMocks({
     stack,
-    config: { ...STAND_INS, ...config },
+    config: { ...STAND_INS, ...config, ...(JSON.parse(process.env.OPENAQ_COST_CONFIG ?? "{}") as object) },
     stackOutputs: platformOutputs ? JSON.parse(readFileSync(platformOutputs, "utf8")) : {},
   });
   const { default: program } = await import("../index.js");
