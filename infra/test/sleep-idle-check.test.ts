@@ -130,7 +130,10 @@ const CURRENT_IMAGE = `${REPO}@sha256:${"a".repeat(64)}`;
 const OLD_IMAGE = `${REPO}@sha256:${"b".repeat(64)}`;
 
 /** A scratch host: bundle with the idle check, /proc/uptime, and stub docker + systemctl on PATH. */
-function host(name: string, opts: { facts: string | null; uptime: number; enabled?: boolean }) {
+function host(
+  name: string,
+  opts: { facts: string | null; uptime: number; enabled?: boolean; session?: boolean },
+) {
   const root = join(scratch, name);
   const bundle = join(root, "opt/openaq-airflow/bundle/host");
   mkdirSync(bundle, { recursive: true });
@@ -151,6 +154,12 @@ function host(name: string, opts: { facts: string | null; uptime: number; enable
     `#!/bin/bash\necho "docker $*" >>${JSON.stringify(log)}\ncase "$1" in\n  ps) echo 0123abcd ;;\n  images) printf '%s\\n' ${JSON.stringify(CURRENT_IMAGE)} ${JSON.stringify(OLD_IMAGE)} ;;\n  exec) cat >/dev/null; ${opts.facts === null ? "echo 'database down' >&2; exit 1" : `printf '%s\\n' ${JSON.stringify(opts.facts)}`} ;;\nesac\n`,
   );
   writeFileSync(join(bin, "systemctl"), `#!/bin/bash\necho "systemctl $*" >>${JSON.stringify(log)}\n`);
+  // pgrep -f ssm-session-worker: is someone connected through Session Manager?
+  writeFileSync(
+    join(bin, "pgrep"),
+    `#!/bin/bash\n[ "$*" = "-f ssm-session-worker" ] && exit ${opts.session ? 0 : 1}\nexit 2\n`,
+  );
+  chmodSync(join(bin, "pgrep"), 0o755);
   chmodSync(join(bin, "docker"), 0o755);
   chmodSync(join(bin, "systemctl"), 0o755);
   const r = spawnSync("bash", ["-c", SCRIPT], {
@@ -185,6 +194,13 @@ describe("idle check: the host script (openaq-airflow-idle)", () => {
     expect(down.status).toBe(0);
     expect(down.poweredOff).toBe(false);
     expect(down.stdout).toContain("Airflow unreachable");
+  });
+
+  it("stays up while someone is connected through Session Manager (the web UI's port forward)", () => {
+    const r = host("session", { facts: idleFacts, uptime: 3600, session: true });
+    expect(r.poweredOff).toBe(false);
+    expect(r.stdout).toContain("keep-awake mark");
+    expect(existsSync(join(scratch, "session/run/openaq-airflow/awake"))).toBe(true);
   });
 
   it("does nothing when sleeping is off in the bundle", () => {

@@ -15,7 +15,10 @@ import { checkSettings, IDLE_CHECK_INTERVAL_MINUTES, type SleepSettings } from "
 /** Bundle paths (under the bundle root) of the idle check and its settings. */
 export const IDLE_CHECK_PATH = "host/idle_check.py";
 export const SLEEP_CONF_PATH = "host/sleep.conf";
-/** Touch this file (a future mtime works: `touch -d '+2 hours'`) to keep the host up. */
+/**
+ * Its mtime counts as activity: touch it (a future mtime works: `touch -d '+2 hours'`) to keep the
+ * host up; the idle script touches it itself while a Session Manager session is open.
+ */
 export const KEEP_AWAKE_FILE = "/run/openaq-airflow/awake";
 export const IDLE_SCRIPT_PATH = "/usr/local/sbin/openaq-airflow-idle";
 export const IDLE_TIMER = "openaq-airflow-idle.timer";
@@ -90,7 +93,13 @@ if [ -n "$scheduler" ]; then
   facts=$(docker exec -i "$scheduler" python - facts <"$CHECK") || facts=null
 fi
 
+# An open Session Manager session (a shell, or the port forward to the web UI) counts as activity:
+# the idle window restarts from the last check that saw one. A mark set in the future is kept.
 awake=$(stat -c %Y "$MARK" 2>/dev/null || echo 0)
+if pgrep -f ssm-session-worker >/dev/null 2>&1 && [ "$awake" -lt "$(date +%s)" ]; then
+  touch "$MARK"
+  awake=$(stat -c %Y "$MARK")
+fi
 uptime=$(cut -d. -f1 "$ROOT/proc/uptime")
 status=0
 reason=$(printf '%s\\n' "$facts" | python3 "$CHECK" decide --idle-minutes "$IDLE_MINUTES" \\
