@@ -49,12 +49,12 @@ describe("wake times from the DAG schedules", () => {
   it("estimates the minutes the host is up per day, counting overlapping wakes once", () => {
     const wakes = wakesFor(SCHEDULES, DEFAULT_SLEEP);
     // 01:55 → dev 02:00–02:20 → prod 02:30–02:50 → idle 15 min → +2.5 min until the next check.
-    expect(awakeMinutesPerDay(wakes, DEFAULT_SLEEP, 20)).toBe(73);
+    expect(awakeMinutesPerDay(wakes, DEFAULT_SLEEP.idleMinutes, 20)).toBe(73);
     // Runs longer than the gap queue behind each other: 02:00–03:00, 03:00–04:00.
-    expect(awakeMinutesPerDay(wakes, DEFAULT_SLEEP, 60)).toBe(5 + 120 + 15 + 3);
+    expect(awakeMinutesPerDay(wakes, DEFAULT_SLEEP.idleMinutes, 60)).toBe(5 + 120 + 15 + 3);
     // A window across midnight counts in full.
     const late = wakesFor(["5 0 * * *"], DEFAULT_SLEEP);
-    expect(awakeMinutesPerDay(late, DEFAULT_SLEEP, 20)).toBe(5 + 20 + 15 + 3);
+    expect(awakeMinutesPerDay(late, DEFAULT_SLEEP.idleMinutes, 20)).toBe(5 + 20 + 15 + 3);
   });
 
   it("wakes separately for fire times further apart than the idle window, and across midnight", () => {
@@ -206,7 +206,7 @@ describe("a sleeping host never misses a DAG run", () => {
     // Awake time per day: what the cost model charges for, to within one check interval.
     const running = sim.awakeByDay.slice(1); // from the DAGs' start date on
     const perDay = running.reduce((a, b) => a + b, 0) / running.length;
-    const estimate = awakeMinutesPerDay(wakesFor(SCHEDULES, DEFAULT_SLEEP), DEFAULT_SLEEP, 20);
+    const estimate = awakeMinutesPerDay(wakesFor(SCHEDULES, DEFAULT_SLEEP), DEFAULT_SLEEP.idleMinutes, 20);
     expect(perDay).toBeLessThanOrEqual(estimate + IDLE_CHECK_INTERVAL_MINUTES / 2);
     expect(perDay).toBeGreaterThanOrEqual(estimate - IDLE_CHECK_INTERVAL_MINUTES);
     expect(perDay).toBeLessThan(120);

@@ -137,11 +137,7 @@ export function checkSettings(s: SleepSettings): void {
  * and, on average, half a check interval until the timer notices. Runs go one at a time (one pool
  * slot), so a run that outlasts the gap to the next fire time delays that one. Overlaps count once.
  */
-export function awakeMinutesPerDay(
-  wakes: readonly Wake[],
-  settings: SleepSettings,
-  runMinutes: number,
-): number {
+export function awakeMinutesPerDay(wakes: readonly Wake[], idleMinutes: number, runMinutes: number): number {
   // Three days in a row; the middle one is counted, so windows crossing midnight are complete.
   const up = new Uint8Array(3 * DAY_MINUTES);
   const mark = (from: number, to: number) => {
@@ -165,7 +161,7 @@ export function awakeMinutesPerDay(
   for (const f of fires.sort((a, b) => a - b)) {
     const start = Math.max(f, free);
     free = start + runMinutes;
-    mark(start, free + settings.idleMinutes + IDLE_CHECK_INTERVAL_MINUTES / 2);
+    mark(start, free + idleMinutes + IDLE_CHECK_INTERVAL_MINUTES / 2);
   }
   let total = 0;
   for (let m = DAY_MINUTES; m < 2 * DAY_MINUTES; m++) total += up[m] as number;

@@ -64,11 +64,7 @@ export function hostHoursPerMonth(
     return { hours: HOURS_PER_MONTH, why: "always on (no wake schedule / sleeping off)" };
   }
   const wakes = schedules.map((s) => parseWakeDescription(String(s.inputs.description)));
-  const minutes = awakeMinutesPerDay(
-    wakes,
-    { idleMinutes: sleep.idleMinutes, wakeLeadMinutes: 0 },
-    usage.dagRunMinutes,
-  );
+  const minutes = awakeMinutesPerDay(wakes, sleep.idleMinutes, usage.dagRunMinutes);
   const fires = wakes.flatMap((w) => w.fires).length;
   return {
     hours: (minutes / 60) * DAYS_PER_MONTH,
