@@ -45,6 +45,7 @@ describe("platform stack config", () => {
       "openaq-lakehouse:alertEmail": "not-an-address",
       "openaq-lakehouse:airflowAdminPassword": "short",
       "openaq-lakehouse:airflowRootVolumeGiB": "5",
+      "openaq-lakehouse:airflowIdleMinutes": "1",
       "openaq-lakehouse:airflowInstanceType": "t3 small",
       "openaq-lakehouse:rawToInfrequentAccessDays": "10",
       "openaq-lakehouse:protectData": "yes",
@@ -57,7 +58,8 @@ describe("platform stack config", () => {
       'aws:region must be an AWS region such as ap-southeast-1, got "singapore".',
       'openaq-lakehouse:alertEmail must be an e-mail address, got "not-an-address".',
       'openaq-lakehouse:airflowInstanceType must be an EC2 instance type such as t3.small, got "t3 small".',
-      'openaq-lakehouse:airflowRootVolumeGiB must be an integer from 20 to 500, got "5".',
+      'openaq-lakehouse:airflowRootVolumeGiB must be an integer from 8 to 500, got "5".',
+      'openaq-lakehouse:airflowIdleMinutes must be an integer from 5 to 720, got "1".',
       "openaq-lakehouse:airflowAdminPassword must be at least 12 characters long.",
       'openaq-lakehouse:dags: dev.startDate must be a real day as YYYY-MM-DD, got "2026-13-01"',
       'openaq-lakehouse:dags: prod.schedule must be a cron expression, got "daily"',
@@ -75,7 +77,10 @@ describe("platform stack config", () => {
     expect(
       parseDags(JSON.parse(String(stripNamespace(platformFile(), "openaq-lakehouse").dags))).problems,
     ).toEqual([]);
-    expect(cfg.integer("airflowRootVolumeGiB", { min: 20, max: 500 })).toBe(30);
+    expect(cfg.integer("airflowRootVolumeGiB", { min: 8, max: 500 })).toBe(10);
+    expect(cfg.boolean("airflowSleep")).toBe(true);
+    expect(cfg.integer("airflowIdleMinutes", { min: 5, max: 720 })).toBe(15);
+    expect(cfg.integer("airflowWakeLeadMinutes", { min: 3, max: 120 })).toBe(5);
     expect(() => cfg.done()).not.toThrow();
   });
 });

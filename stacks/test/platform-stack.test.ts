@@ -163,7 +163,7 @@ describe("platform stack", () => {
       httpTokens: "required",
       httpPutResponseHopLimit: 2,
     });
-    expect(instance.rootBlockDevice).toMatchObject({ encrypted: true, volumeSize: 30, volumeType: "gp3" });
+    expect(instance.rootBlockDevice).toMatchObject({ encrypted: true, volumeSize: 10, volumeType: "gp3" });
     expect(instance.subnetId).toBe([...MOCK.defaultSubnetIds].sort()[0]);
     expect(AL2023_AMI_PARAMETER).toMatch(/al2023/);
     const userData = String(instance.userData);
@@ -183,7 +183,7 @@ describe("platform stack", () => {
 
   it("gives the host role platform rights only: pull, bundle, alerts, and assuming each env's pipeline role", () => {
     const lake = one(stack.resources, "aws:s3/bucket:Bucket");
-    const doc = policyOf(one(stack.resources, "aws:iam/rolePolicy:RolePolicy"));
+    const doc = policyOf(one(stack.resources, "aws:iam/rolePolicy:RolePolicy", "airflow-policy"));
     const bySid = Object.fromEntries(doc.Statement.map((s) => [s.Sid, s]));
     expect(bySid.AssumePipelineRoles?.Resource).toEqual(
       ENVIRONMENTS.map((e) => `arn:aws:iam::${MOCK.accountId}:role/${pipelineRoleName(e)}`),

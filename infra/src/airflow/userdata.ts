@@ -1,3 +1,4 @@
+import { IDLE_SCRIPT_PATH, IDLE_TIMER, IDLE_UNITS, idleScript } from "../sleep/host-files.js";
 import { COMPOSE_PROJECT } from "./compose.js";
 import { type AirflowHostOptions, validateHostOptions } from "./options.js";
 
@@ -212,6 +213,7 @@ const UNITS: Array<[string, string]> = [
   ["openaq-airflow-sync.timer", SYNC_TIMER],
   ["openaq-airflow-cleanup.service", CLEANUP_SERVICE],
   ["openaq-airflow-cleanup.timer", CLEANUP_TIMER],
+  ...IDLE_UNITS, // the sleeping host's idle check (infra/src/sleep)
 ];
 
 const HEREDOC_END = "OPENAQ_FILE_END";
@@ -315,10 +317,11 @@ fi
 # 4. The sync job, its configuration and its timers. daemon-reload and enable only on change.
 ${writeFile("0644", "$ROOT/etc/openaq-airflow/host.conf", hostConf, " || true")}
 ${writeFile("0755", "$ROOT/usr/local/sbin/openaq-airflow-sync", SYNC_SCRIPT, " || true")}
+${writeFile("0755", `$ROOT${IDLE_SCRIPT_PATH}`, idleScript(IMAGE_FILE), " || true")}
 units_changed=0
 ${UNITS.map(([name, content]) => `if ${writeFile("0644", `$ROOT/etc/systemd/system/${name}`, content, "; then")}\n  units_changed=1\nfi`).join("\n")}
 if [ "$units_changed" = 1 ]; then systemctl daemon-reload; fi
-for timer in openaq-airflow-sync.timer openaq-airflow-cleanup.timer; do
+for timer in openaq-airflow-sync.timer openaq-airflow-cleanup.timer ${IDLE_TIMER}; do
   systemctl is-enabled --quiet "$timer" || systemctl enable "$timer"
   systemctl is-active --quiet "$timer" || systemctl start "$timer"
 done

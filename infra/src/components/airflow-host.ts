@@ -165,6 +165,8 @@ export class AirflowHost extends pulumi.ComponentResource {
           encrypted: true,
           deleteOnTermination: true,
         },
+        // The idle check powers the host off between runs: that must stop it, never terminate it.
+        instanceInitiatedShutdownBehavior: "stop",
         userData: args.userData,
         userDataReplaceOnChange: args.replaceOnUserDataChange ?? false,
         tags: { ...args.tags, Name: name },

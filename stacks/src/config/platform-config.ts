@@ -1,3 +1,4 @@
+import { DEFAULT_SLEEP } from "@openaq-lakehouse/infra";
 import { ENVIRONMENTS, type Environment, isIsoDay } from "@openaq-lakehouse/pipeline-core";
 import type * as pulumi from "@pulumi/pulumi";
 import { ConfigReader, PATTERNS } from "./config-reader.js";
@@ -14,6 +15,10 @@ export interface PlatformConfig {
   airflowInstanceType: string;
   airflowRootVolumeGiB: number;
   airflowSubnetId?: string;
+  /** The host sleeps between DAG runs: started on a schedule, stopped by its idle check. */
+  airflowSleep: boolean;
+  airflowIdleMinutes: number;
+  airflowWakeLeadMinutes: number;
   airflowAdminPassword: pulumi.Output<string>;
   dags: Record<Environment, DagSettings>;
   ecrKeepImages: number;
@@ -69,10 +74,23 @@ export function readPlatformConfig(cfg: ConfigReader, aws: ConfigReader): Platfo
       pattern: PATTERNS.instanceType,
       expected: "an EC2 instance type such as t3.small",
     }),
-    airflowRootVolumeGiB: cfg.integer("airflowRootVolumeGiB", { default: 30, min: 20, max: 500 }),
+    // 10 GiB: the disk budget in docs/cost.md (OS, swap, images, Postgres, logs) plus headroom; 8 is
+    // the AMI's own size. Raising it later resizes the volume in place.
+    airflowRootVolumeGiB: cfg.integer("airflowRootVolumeGiB", { default: 10, min: 8, max: 500 }),
     airflowSubnetId: cfg.optionalString("airflowSubnetId", {
       pattern: PATTERNS.subnetId,
       expected: "a subnet id (subnet-…)",
+    }),
+    airflowSleep: cfg.boolean("airflowSleep", { default: true }),
+    airflowIdleMinutes: cfg.integer("airflowIdleMinutes", {
+      default: DEFAULT_SLEEP.idleMinutes,
+      min: 5,
+      max: 720,
+    }),
+    airflowWakeLeadMinutes: cfg.integer("airflowWakeLeadMinutes", {
+      default: DEFAULT_SLEEP.wakeLeadMinutes,
+      min: 3,
+      max: 120,
     }),
     airflowAdminPassword: cfg.secret("airflowAdminPassword", {
       minLength: 12,

@@ -6,6 +6,8 @@ import {
   type HostBundleFile,
   pipelineAwsConfig,
   renderUserData,
+  type SleepSettings,
+  sleepBundleFiles,
 } from "@openaq-lakehouse/infra";
 import { ENVIRONMENTS } from "@openaq-lakehouse/pipeline-core";
 import type * as pulumi from "@pulumi/pulumi";
@@ -23,6 +25,7 @@ export function bundleFilesFor(
   options: pulumi.Output<AirflowBundleOptions>,
   placeholder: AirflowBundleOptions,
   scope: pulumi.Output<AwsScope>,
+  sleep: { enabled: boolean; settings: SleepSettings },
 ): HostBundleFile[] {
   const paths = airflowBundleFiles(placeholder).map((f) => f.path);
   const rendered = options.apply((o) => {
@@ -38,6 +41,8 @@ export function bundleFilesFor(
   return [
     ...paths.map((path) => ({ path, content: rendered.apply((m) => m.get(path) ?? "") })),
     { path: PIPELINE_AWS_CONFIG_PATH, content: scope.apply((s) => pipelineAwsConfig(s, ENVIRONMENTS)) },
+    // The host's idle check and its settings (the sync job brings changes within 5 minutes).
+    ...sleepBundleFiles(sleep.enabled, sleep.settings),
   ];
 }
 

@@ -7,14 +7,18 @@ import {
   AirflowHost,
   type AirflowHostOptions,
   apiKeyParameterName,
+  awsDagSpecs,
   dataLakeLifecycleRules,
   ExtractorImage,
   FailedRunAlerts,
+  HostWakeSchedule,
   ImageRegistry,
   pipelineProfileName,
   pipelineRoleName,
   SecretParameter,
   SecureBucket,
+  type SleepSettings,
+  wakesFor,
   workgroupName,
 } from "@openaq-lakehouse/infra";
 import { ENVIRONMENTS } from "@openaq-lakehouse/pipeline-core";
@@ -108,6 +112,10 @@ export function platformProgram(config: PlatformConfig): Record<PlatformOutputNa
       adminPasswordParameterName,
     }));
 
+  const sleep: SleepSettings = {
+    idleMinutes: config.airflowIdleMinutes,
+    wakeLeadMinutes: config.airflowWakeLeadMinutes,
+  };
   const network = hostNetwork(config.airflowSubnetId);
   const host = new AirflowHost("airflow", {
     scope,
@@ -121,9 +129,25 @@ export function platformProgram(config: PlatformConfig): Record<PlatformOutputNa
     instanceType: config.airflowInstanceType,
     rootVolumeGiB: config.airflowRootVolumeGiB,
     userData: userDataFor(hostOptions),
-    bundleFiles: bundleFilesFor(bundleOptions, placeholder, scope),
+    bundleFiles: bundleFilesFor(bundleOptions, placeholder, scope, {
+      enabled: config.airflowSleep,
+      settings: sleep,
+    }),
     tags,
   });
+
+  if (config.airflowSleep) {
+    // Wake times come from the DAGs' own schedules (the rendered specs), so the two cannot drift.
+    new HostWakeSchedule("airflow-wake", {
+      scope,
+      instanceId: host.instanceId,
+      wakes: wakesFor(
+        awsDagSpecs(placeholder).map((spec) => spec.schedule),
+        sleep,
+      ),
+      tags,
+    });
+  }
 
   return {
     region: pulumi.output(config.region),
