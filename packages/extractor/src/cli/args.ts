@@ -12,6 +12,9 @@ import {
 } from "@openaq-lakehouse/pipeline-core";
 import { DEFAULT_MAX_QUARANTINE_RATE } from "../steps/transform-quarantine.js";
 
+/** The dashboard's default port; defined here so --help needs no import of the dashboard. */
+export const DEFAULT_DASHBOARD_PORT = 8787;
+
 /** A mistake in how the CLI was called: exit code 2. */
 export class UsageError extends PipelineError {
   constructor(message: string) {
@@ -28,6 +31,7 @@ export const COMMANDS = [
   "run",
   "backfill",
   "query",
+  "dashboard",
 ] as const;
 export type Command = (typeof COMMANDS)[number];
 export type LogFormat = "text" | "json";
@@ -51,6 +55,8 @@ export interface CliArgs {
   show: boolean;
   format: QueryFormat;
   sql?: string;
+  /** dashboard only: the loopback port (0: any free port). */
+  port?: number;
 }
 
 export type ParsedCli = { help: true; command?: Command } | ({ help: false } & CliArgs);
@@ -69,6 +75,7 @@ const OPTIONS = {
   force: { type: "boolean" },
   debug: { type: "boolean" },
   show: { type: "boolean" },
+  port: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -188,6 +195,7 @@ export function parseCli(
   }
   const lake = values.lake ?? (vars.LAKE_URI || DEFAULT_LAKE_DIR);
   checkLake(lake);
+  const port = dashboardPort(command, values.port);
 
   return {
     help: false,
@@ -205,7 +213,20 @@ export function parseCli(
     show: values.show ?? false,
     format,
     ...(sql !== undefined && { sql }),
+    ...(port !== undefined && { port }),
   };
+}
+
+function dashboardPort(command: Command, value: string | undefined): number | undefined {
+  if (command !== "dashboard") {
+    if (value !== undefined) throw new UsageError(`The option --port belongs to dashboard, not ${command}.`);
+    return undefined;
+  }
+  if (value === undefined) return DEFAULT_DASHBOARD_PORT;
+  const port = /^\d{1,5}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(port >= 0 && port <= 65_535))
+    throw new UsageError(`Invalid --port ${JSON.stringify(value)}: expected 0 to 65535 (0: any free port).`);
+  return port;
 }
 
 function checkLake(lake: string): void {
@@ -249,6 +270,7 @@ Commands:
   run         extract, transform, catalog, views, validate for one day
   backfill    extract, transform, catalog for each day of --from..--to (resumable), then views
   query       "<SQL>": run SQL against the env's catalog (DuckDB locally, Athena on AWS)
+  dashboard   serve a map of the latest AQI and a trend of daily averages on 127.0.0.1
 
 Options:
   --env dev|prod              environment (default: PIPELINE_ENV, else dev)
@@ -262,6 +284,7 @@ Options:
   --force                     backfill: redo days already complete
   --format table|csv|json     query output (default table)
   --show                      run/backfill: then print the latest AQI and recent daily averages
+  --port N                    dashboard: loopback port (default ${DEFAULT_DASHBOARD_PORT}; 0: any free port)
   --debug                     show stack traces of unexpected errors
   -h, --help                  this help
 

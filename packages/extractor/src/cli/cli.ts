@@ -1,4 +1,11 @@
-import { isPipelineError, LocalFolderStore, openStore, PipelineError } from "@openaq-lakehouse/pipeline-core";
+import {
+  ENVIRONMENTS,
+  type Environment,
+  isPipelineError,
+  LocalFolderStore,
+  openStore,
+  PipelineError,
+} from "@openaq-lakehouse/pipeline-core";
 import type { QueryEngine } from "@openaq-lakehouse/views";
 import { DEFAULT_OPENAQ_BASE_URL, OpenAqClient } from "../openaq/client.js";
 import { ReportBuilder, renderReport } from "../report.js";
@@ -19,6 +26,8 @@ export interface CliIo {
   stderr: TextSink;
   env: NodeJS.ProcessEnv;
   now?: () => Date;
+  /** Stops a long-running command (dashboard); without it, SIGINT/SIGTERM do. */
+  signal?: AbortSignal;
 }
 
 /** The sentence printed for the bundled-fixtures mode (the README's offline main command). */
@@ -63,6 +72,20 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   try {
     if (args.command === "query") {
       await runQuery(args, config, resources, io, secrets);
+      return 0;
+    }
+    if (args.command === "dashboard") {
+      const store = await openStore(args.lake, config.region ? { region: config.region } : {});
+      const { serveDashboard } = await import("@openaq-lakehouse/dashboard");
+      await serveDashboard({
+        env: args.env,
+        // Both local environments share the lake's catalog; on AWS the workgroup belongs to --env.
+        environments: store instanceof LocalFolderStore ? ENVIRONMENTS : [args.env],
+        port: args.port ?? 0,
+        openEngine: (env) => openEngine(env, config, store),
+        print: (line) => say(io.stdout, `${line}\n`),
+        ...(io.signal !== undefined && { signal: io.signal }),
+      });
       return 0;
     }
     const store = await openStore(args.lake, config.region ? { region: config.region } : {});
@@ -170,6 +193,23 @@ async function runQuery(
   io.stdout.write(redactAll(formatResult(result, args.json ? "json" : args.format), secrets));
 }
 
+/** The env's query engine: DuckDB over a lake folder, Athena (the env's workgroup) over S3. */
+async function openEngine(env: Environment, config: RuntimeConfig, store: unknown): Promise<QueryEngine> {
+  const views = await import("@openaq-lakehouse/views");
+  if (store instanceof LocalFolderStore) return views.openDuckDbEngine({ lakeRoot: store.root, env });
+  if (!config.athenaWorkgroup) {
+    throw new PipelineError(
+      "NO_ATHENA_WORKGROUP",
+      "ATHENA_WORKGROUP is not set: views, validate and query on an S3 lake need the environment's Athena workgroup.",
+    );
+  }
+  return views.openAthenaEngine({
+    env,
+    workgroup: config.athenaWorkgroup,
+    ...(config.region !== undefined && { region: config.region }),
+  });
+}
+
 /** The things a command may open (API client, local fixture server, query engine), closed once at the end. */
 class Resources {
   private clientPromise: Promise<OpenAqClient> | undefined;
@@ -220,22 +260,7 @@ class Resources {
   }
 
   engine(args: CliArgs, config: RuntimeConfig, store: unknown): Promise<QueryEngine> {
-    this.enginePromise ??= (async () => {
-      const views = await import("@openaq-lakehouse/views");
-      if (store instanceof LocalFolderStore)
-        return views.openDuckDbEngine({ lakeRoot: store.root, env: args.env });
-      if (!config.athenaWorkgroup) {
-        throw new PipelineError(
-          "NO_ATHENA_WORKGROUP",
-          "ATHENA_WORKGROUP is not set: views, validate and query on an S3 lake need the environment's Athena workgroup.",
-        );
-      }
-      return views.openAthenaEngine({
-        env: args.env,
-        workgroup: config.athenaWorkgroup,
-        ...(config.region !== undefined && { region: config.region }),
-      });
-    })();
+    this.enginePromise ??= openEngine(args.env, config, store);
     return this.enginePromise;
   }
 
