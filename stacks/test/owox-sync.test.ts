@@ -141,7 +141,8 @@ describe("owox:sync", () => {
     expect(server.mutations()).toEqual([]);
     expect(server.snapshot()).toEqual(before);
     expect(stdout).toContain(`storage "OpenAQ Athena (dev)"`);
-    expect(stdout.match(/: unchanged/g)).toHaveLength(3);
+    // storage, two data marts, the Looker Studio destination and its two reports
+    expect(stdout.match(/: unchanged/g)).toHaveLength(6);
   });
 
   it("updates only the storage when the access key was rotated", async () => {

@@ -233,8 +233,10 @@ function drawTrend() {
       ),
     );
   }
-  const x0 = from ? dayMs(from) : Date.now() - 30 * DAY_MS;
-  const x1 = Math.max(to ? dayMs(to) : Date.now(), x0 + DAY_MS);
+  // The axis spans the days that have data inside the chosen range (a sparse range stays readable).
+  const days = rows.map((r) => dayMs(r.day));
+  const x0 = days.length ? Math.min(...days) : from ? dayMs(from) : Date.now() - 30 * DAY_MS;
+  const x1 = Math.max(days.length ? Math.max(...days) : to ? dayMs(to) : Date.now(), x0 + DAY_MS);
   const yMax = Math.max(1, ...rows.map((r) => r[column]), ...limits.map((l) => l.ugm3)) * 1.08;
   const sx = (day) => m.left + ((dayMs(day) - x0) / (x1 - x0)) * (width - m.left - m.right);
   const sy = (v) => height - m.bottom - (v / yMax) * (height - m.top - m.bottom);
