@@ -285,7 +285,7 @@ function drawTrend() {
       }),
     );
     svg.append(
-      el("text", { x: width - m.right + 4, y: sy(limit.ugm3) + 4 }, `${limit.source} ${limit.ugm3}`),
+      el("text", { x: width - m.right + 4, y: sy(limit.ugm3) + 4 }, `${limit.source.split(" ")[0]} ${limit.ugm3}`),
     );
   }
 
