@@ -28,3 +28,19 @@ describe("dashboard arguments", () => {
     expect(parse(["query", "SELECT 1"])).not.toHaveProperty("port");
   });
 });
+
+describe("dashboard command", () => {
+  it("refuses a lake folder that does not exist instead of creating one", async () => {
+    const { runCli } = await import("../src/cli/cli.js");
+    let err = "";
+    const code = await runCli(["dashboard", "--lake", "/nonexistent/lake-for-dashboard", "--port", "0"], {
+      stdout: { write: () => {} },
+      stderr: { write: (t: string) => (err += t) },
+      env: {},
+    });
+    expect(code).toBe(2);
+    expect(err).toBe(
+      "There is no lake at /nonexistent/lake-for-dashboard: run a backfill first, or pass --lake <folder>.\n",
+    );
+  });
+});

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import {
   ENVIRONMENTS,
   type Environment,
@@ -76,6 +77,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
     if (args.command === "dashboard") {
       const store = await openStore(args.lake, config.region ? { region: config.region } : {});
+      // Reading must not create a lake (DuckDB would make the folder and a catalog on a typo).
+      if (store instanceof LocalFolderStore && !existsSync(store.root))
+        throw new UsageError(
+          `There is no lake at ${store.root}: run a backfill first, or pass --lake <folder>.`,
+        );
       const { serveDashboard } = await import("@openaq-lakehouse/dashboard");
       await serveDashboard({
         env: args.env,
