@@ -395,8 +395,14 @@ async function loadCities() {
   select.replaceChildren();
   option(select, "", "All cities");
   for (const c of cities.rows) option(select, c.city, `${c.city} (${c.locations})`);
-  if (!cities.rows.some((c) => c.city === state.city)) state.city = "";
+  const gone = state.city !== "" && !cities.rows.some((c) => c.city === state.city);
+  if (gone) state.city = "";
   select.value = state.city;
+  // The city chosen in the other environment is not in this one: show every city instead.
+  if (gone) {
+    await loadLatest();
+    await loadDaily();
+  }
 }
 
 // body[data-busy] is "false" once every load has finished (tests and screenshots wait for it).
@@ -414,11 +420,13 @@ async function guarded(work) {
   }
 }
 
+// The map first (view_latest_aqi reads only its recent window), then the trend, then the city list
+// (which reads both views): the page shows something at once even on a long history.
 async function reloadAll() {
   status(`Loading ${state.env}…`);
-  await loadCities();
   await loadLatest();
   await loadDaily();
+  await loadCities();
 }
 
 function chooseLocations(ids) {
