@@ -285,7 +285,11 @@ function drawTrend() {
       }),
     );
     svg.append(
-      el("text", { x: width - m.right + 4, y: sy(limit.ugm3) + 4 }, `${limit.source.split(" ")[0]} ${limit.ugm3}`),
+      el(
+        "text",
+        { x: width - m.right + 4, y: sy(limit.ugm3) + 4 },
+        `${limit.source.split(" ")[0]} ${limit.ugm3}`,
+      ),
     );
   }
 
