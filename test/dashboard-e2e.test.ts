@@ -30,6 +30,15 @@ const EPA_COLOURS: Record<string, string> = {
   Hazardous: "#7e0023",
 };
 const NO_INDEX = "#9e9e9e";
+/** VN_AQI colours by band (Decision 1459/QĐ-TCMT): 0–50, 51–100, 101–150, 151–200, 201–300, above. */
+const VN_AQI_COLOURS: Record<number, string> = {
+  1: "#00e400",
+  2: "#ffff00",
+  3: "#ff7e00",
+  4: "#ff0000",
+  5: "#8f3f97",
+  6: "#7e0023",
+};
 
 let fake: FakeOpenAq;
 let lake: string;
@@ -268,10 +277,28 @@ describe("the page in headless Chromium", () => {
       );
     }
     expect(await page.$$eval("#map path.land", (els) => els.length)).toBe(1);
-    // Only US EPA until the views carry vn_aqi: the index switch offers what the view has.
-    expect(await page.$$eval("#index option", (els) => els.map((e) => e.getAttribute("value")))).toEqual([
-      "us_epa",
-    ]);
+  });
+
+  it("offers VN_AQI exactly when view_latest_aqi has its columns, and recolours the markers by its bands", async () => {
+    const options = () => page.$$eval("#index option", (els) => els.map((e) => e.getAttribute("value")));
+    if (!views.dev.latest.some((r) => "vn_aqi" in r)) {
+      expect(await options()).toEqual(["us_epa"]);
+      expect(await page.isDisabled("#index")).toBe(true);
+      return;
+    }
+    expect(await options()).toEqual(["us_epa", "vn_aqi"]);
+    await page.selectOption("#index", "vn_aqi");
+    const band = (v: number) =>
+      VN_AQI_COLOURS[[50, 100, 150, 200, 300].findIndex((upper) => v <= upper) + 1 || 6];
+    for (const m of await markers()) {
+      const row = views.dev.latest.find((r) => r.location_id === m.id) as Row;
+      expect(m.fill).toBe(row.vn_aqi === null ? NO_INDEX : band(row.vn_aqi as number));
+    }
+    const row = views.dev.latest.find((r) => r.vn_aqi !== null) as Row;
+    await page.focus(`#map circle.marker[data-location-id="${row.location_id}"]`);
+    await page.keyboard.press("Enter");
+    expect(await page.textContent("#popup")).toContain(`VN_AQI: ${row.vn_aqi} (${row.vn_aqi_category})`);
+    await page.selectOption("#index", "us_epa");
   });
 
   it("opens a popup with the location's name, city, time, pollutants and index", async () => {
