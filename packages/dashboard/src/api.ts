@@ -2,6 +2,7 @@ import {
   databaseName,
   ENVIRONMENTS,
   type Environment,
+  type IsoDay,
   isEnvironment,
   isIsoDay,
 } from "@openaq-lakehouse/pipeline-core";
@@ -38,29 +39,35 @@ export function requestEnv(
   return env;
 }
 
-function cityFilter(params: URLSearchParams): string | undefined {
+/** What /api/latest and /api/daily were asked for, validated. */
+export interface RowFilter {
+  city?: string;
+  locations?: number[];
+  /** Inclusive local days. */
+  from?: IsoDay;
+  to?: IsoDay;
+}
+
+function cityOf(params: URLSearchParams): string | undefined {
   const city = params.get("city");
   if (city === null) return undefined;
   if (city.trim() === "") throw new BadRequest("The parameter city is empty: leave it out for every city.");
-  return `city = ${literal(city)}`;
+  return city;
 }
 
-/** `GET /api/latest?env=&city=`: view_latest_aqi's rows, every column, by location id. */
-export function latestSql(env: Environment, params: URLSearchParams): string {
+/** The parameters of `GET /api/latest?env=&city=`. */
+export function latestFilter(params: URLSearchParams): RowFilter {
   only(params, ["env", "city"]);
-  const where = cityFilter(params);
-  return `SELECT * FROM ${databaseName(env)}.view_latest_aqi${where ? ` WHERE ${where}` : ""} ORDER BY location_id`;
+  const city = cityOf(params);
+  return city === undefined ? {} : { city };
 }
 
-/**
- * `GET /api/daily?env=&city=&location=1,2&from=YYYY-MM-DD&to=YYYY-MM-DD`: view_daily_average's
- * rows, every column, by location then day. `from` and `to` are inclusive local days.
- */
-export function dailySql(env: Environment, params: URLSearchParams): string {
+/** The parameters of `GET /api/daily?env=&city=&location=1,2&from=YYYY-MM-DD&to=YYYY-MM-DD`. */
+export function dailyFilter(params: URLSearchParams): RowFilter {
   only(params, ["env", "city", "location", "from", "to"]);
-  const where: string[] = [];
-  const city = cityFilter(params);
-  if (city) where.push(city);
+  const filter: RowFilter = {};
+  const city = cityOf(params);
+  if (city !== undefined) filter.city = city;
   const location = params.get("location");
   if (location !== null) {
     const ids = location.split(",");
@@ -68,22 +75,52 @@ export function dailySql(env: Environment, params: URLSearchParams): string {
       throw new BadRequest(
         `Invalid location ${JSON.stringify(location)}: expected location ids, e.g. 2161,7441.`,
       );
-    where.push(`location_id IN (${[...new Set(ids)].join(", ")})`);
+    filter.locations = [...new Set(ids.map(Number))];
   }
-  const from = params.get("from");
-  const to = params.get("to");
-  for (const [name, value] of [
-    ["from", from],
-    ["to", to],
-  ] as const) {
-    if (value !== null && !isIsoDay(value))
+  for (const name of ["from", "to"] as const) {
+    const value = params.get(name);
+    if (value === null) continue;
+    if (!isIsoDay(value))
       throw new BadRequest(`Invalid ${name} ${JSON.stringify(value)}: expected a day as YYYY-MM-DD.`);
+    filter[name] = value;
   }
-  if (from !== null && to !== null && to < from)
-    throw new BadRequest(`The range ends (to ${to}) before it starts (from ${from}).`);
-  if (from !== null) where.push(`day >= DATE '${from}'`);
-  if (to !== null) where.push(`day <= DATE '${to}'`);
-  return `SELECT * FROM ${databaseName(env)}.view_daily_average${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY location_id, day`;
+  if (filter.from !== undefined && filter.to !== undefined && filter.to < filter.from)
+    throw new BadRequest(`The range ends (to ${filter.to}) before it starts (from ${filter.from}).`);
+  return filter;
+}
+
+function whereSql(filter: RowFilter): string {
+  const where: string[] = [];
+  if (filter.city !== undefined) where.push(`city = ${literal(filter.city)}`);
+  if (filter.locations !== undefined) where.push(`location_id IN (${filter.locations.join(", ")})`);
+  if (filter.from !== undefined) where.push(`day >= DATE '${filter.from}'`);
+  if (filter.to !== undefined) where.push(`day <= DATE '${filter.to}'`);
+  return where.length ? ` WHERE ${where.join(" AND ")}` : "";
+}
+
+/** `GET /api/latest`: view_latest_aqi's rows, every column, by location id. */
+export function latestSql(env: Environment, params: URLSearchParams): string {
+  return `SELECT * FROM ${databaseName(env)}.view_latest_aqi${whereSql(latestFilter(params))} ORDER BY location_id`;
+}
+
+/** `GET /api/daily`: view_daily_average's rows, every column, by location then day. */
+export function dailySql(env: Environment, params: URLSearchParams): string {
+  return `SELECT * FROM ${databaseName(env)}.view_daily_average${whereSql(dailyFilter(params))} ORDER BY location_id, day`;
+}
+
+/** The same filter as `whereSql`, applied to rows already read (the cached full views). */
+export function filterRows(
+  rows: ReadonlyArray<Record<string, unknown>>,
+  filter: RowFilter,
+): Array<Record<string, unknown>> {
+  const ids = filter.locations && new Set(filter.locations);
+  return rows.filter(
+    (r) =>
+      (filter.city === undefined || r.city === filter.city) &&
+      (ids === undefined || ids.has(r.location_id as number)) &&
+      (filter.from === undefined || (r.day as string) >= filter.from) &&
+      (filter.to === undefined || (r.day as string) <= filter.to),
+  );
 }
 
 /**
@@ -91,7 +128,7 @@ export function dailySql(env: Environment, params: URLSearchParams): string {
  * filter also offers a city whose stations have gone quiet but still have a trend.
  */
 export function citiesSql(env: Environment, params: URLSearchParams): string {
-  only(params, ["env"]);
+  citiesFilter(params);
   const db = databaseName(env);
   return `SELECT city, count(DISTINCT location_id) AS locations
 FROM (
@@ -102,4 +139,9 @@ FROM (
 WHERE city IS NOT NULL
 GROUP BY city
 ORDER BY city`;
+}
+
+/** `GET /api/cities` takes only `env`. */
+export function citiesFilter(params: URLSearchParams): void {
+  only(params, ["env"]);
 }

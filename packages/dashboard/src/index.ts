@@ -1,4 +1,5 @@
 export * from "./api.js";
+export * from "./cache.js";
 export * from "./engines.js";
 export * from "./indices.js";
 export * from "./limits.js";

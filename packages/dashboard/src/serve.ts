@@ -7,6 +7,8 @@ export interface ServeDashboardOptions {
   environments: readonly Environment[];
   port: number;
   openEngine: EngineOpener;
+  /** See DashboardOptions.dataVersion. */
+  dataVersion?: (env: Environment) => Promise<string>;
   /** Where the address and the stop notice are printed. */
   print(line: string): void;
   /** Stops the server; without it, SIGINT or SIGTERM does. */
@@ -24,6 +26,7 @@ export async function serveDashboard(opts: ServeDashboardOptions): Promise<void>
       environments: opts.environments,
       port: opts.port,
       openEngine: opts.openEngine,
+      ...(opts.dataVersion !== undefined && { dataVersion: opts.dataVersion }),
     });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "EADDRINUSE") {

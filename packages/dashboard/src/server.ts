@@ -10,7 +10,18 @@ import {
   isPipelineError,
 } from "@openaq-lakehouse/pipeline-core";
 import { MAIN_POLLUTANTS, type QueryResult } from "@openaq-lakehouse/views";
-import { BadRequest, citiesSql, dailySql, latestSql, requestEnv } from "./api.js";
+import {
+  BadRequest,
+  citiesFilter,
+  citiesSql,
+  dailyFilter,
+  dailySql,
+  filterRows,
+  latestFilter,
+  latestSql,
+  requestEnv,
+} from "./api.js";
+import { citiesOf, type ViewSnapshot } from "./cache.js";
 import { type EngineOpener, EngineSwitcher } from "./engines.js";
 import { BAND_COLOURS, BAND_UPPER, INDICES, NO_INDEX_COLOUR } from "./indices.js";
 import { DAILY_LIMITS } from "./limits.js";
@@ -35,6 +46,15 @@ export interface DashboardOptions {
   country?: string;
   /** Close the engine after this long without queries (default 5 s), releasing the catalog. */
   idleMs?: number;
+  /**
+   * A version of the environment's data (e.g. `lakeDataVersion` on a lake folder). With it, the
+   * dashboard reads each view in full once per version and answers the endpoints from those rows,
+   * so a page load on a year of data costs two queries once, not three per load. Without it, every
+   * request is a query.
+   */
+  dataVersion?: (env: Environment) => Promise<string>;
+  /** With dataVersion: read the views again after this long even if the version is unchanged (default 5 min). */
+  cacheMaxAgeMs?: number;
 }
 
 export interface Dashboard {
@@ -81,13 +101,35 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
       };
     }
     if (path === "/api/limits") return DAILY_LIMITS;
-    const sqlFor = { "/api/latest": latestSql, "/api/daily": dailySql, "/api/cities": citiesSql }[path];
-    if (!sqlFor) return undefined;
+    if (path !== "/api/latest" && path !== "/api/daily" && path !== "/api/cities") return undefined;
     const env = requestEnv(params, opts.env, environments);
-    const sql = sqlFor(env, params);
-    let result: QueryResult;
+    if (opts.dataVersion) {
+      const filter =
+        path === "/api/latest"
+          ? latestFilter(params)
+          : path === "/api/daily"
+            ? dailyFilter(params)
+            : citiesFilter(params);
+      const views = await snapshot(env);
+      if (path === "/api/cities") {
+        const city = views.latest.columns.find((c) => c.name === "city") ?? { name: "city", type: "VARCHAR" };
+        return {
+          env,
+          columns: [city, { name: "locations", type: "BIGINT" }],
+          rows: citiesOf(views.latest.rows, views.daily.rows),
+        };
+      }
+      const full = path === "/api/latest" ? views.latest : views.daily;
+      return { env, columns: full.columns, rows: filterRows(full.rows, filter ?? {}) };
+    }
+    const sqlFor = { "/api/latest": latestSql, "/api/daily": dailySql, "/api/cities": citiesSql }[path];
+    const result = await query(env, sqlFor(env, params));
+    return { env, columns: result.columns, rows: result.rows };
+  };
+
+  const query = async (env: Environment, sql: string): Promise<QueryResult> => {
     try {
-      result = await engines.query(env, sql);
+      return await engines.query(env, sql);
     } catch (e) {
       if (
         /view_(latest_aqi|daily_average)\b.*(does not exist|not found)/is.test(String((e as Error).message))
@@ -97,7 +139,27 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
         );
       throw e;
     }
-    return { env, columns: result.columns, rows: result.rows };
+  };
+
+  // One read of both views per environment and data version; concurrent requests share it.
+  const snapshots = new Map<Environment, { version: string; loading: Promise<ViewSnapshot> }>();
+  const maxAge = opts.cacheMaxAgeMs ?? 5 * 60_000;
+  const snapshot = async (env: Environment): Promise<ViewSnapshot> => {
+    const version = await (opts.dataVersion as (env: Environment) => Promise<string>)(env);
+    const held = snapshots.get(env);
+    if (held && held.version === version) {
+      const views = await held.loading.catch(() => undefined);
+      if (views && Date.now() - views.loadedAt < maxAge) return views;
+    }
+    const db = databaseName(env);
+    const loading = (async (): Promise<ViewSnapshot> => ({
+      version,
+      loadedAt: Date.now(),
+      latest: await query(env, `SELECT * FROM ${db}.view_latest_aqi ORDER BY location_id`),
+      daily: await query(env, `SELECT * FROM ${db}.view_daily_average ORDER BY location_id, day`),
+    }))();
+    snapshots.set(env, { version, loading });
+    return loading;
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -150,6 +212,8 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
     });
   });
   const port = (server.address() as AddressInfo).port;
+  // Read the default environment's views now, so the first page load finds them ready.
+  if (opts.dataVersion) snapshot(opts.env).catch(() => {});
   return {
     url: `http://${DASHBOARD_HOST}:${port}/`,
     port,

@@ -82,11 +82,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         throw new UsageError(
           `There is no lake at ${store.root}: run a backfill first, or pass --lake <folder>.`,
         );
-      const { serveDashboard } = await import("@openaq-lakehouse/dashboard");
+      const { lakeDataVersion, serveDashboard } = await import("@openaq-lakehouse/dashboard");
+      const local = store instanceof LocalFolderStore ? store : undefined;
       await serveDashboard({
         env: args.env,
         // Both local environments share the lake's catalog; on AWS the workgroup belongs to --env.
-        environments: store instanceof LocalFolderStore ? ENVIRONMENTS : [args.env],
+        environments: local ? ENVIRONMENTS : [args.env],
+        ...(local && { dataVersion: (env: Environment) => lakeDataVersion(local.root, env) }),
         port: args.port ?? 0,
         openEngine: (env) => openEngine(env, config, store),
         print: (line) => say(io.stdout, `${line}\n`),
