@@ -102,8 +102,9 @@ export class FakeOwoxServer {
   origin = "";
 
   async start(): Promise<string> {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));
+    const server = createServer((req, res) => void this.handle(req, res));
+    this.server = server;
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     this.origin = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this.origin;
   }
@@ -369,7 +370,7 @@ export class FakeOwoxServer {
     if (!isObject(body)) throw new BadRequest("body required");
     only(body, ["type", "ownerIds"], "CreateDataStorageApiDto");
     if (typeof body.type !== "string" || !STORAGE_TYPES.includes(body.type))
-      throw new BadRequest("type must be one of the following values: " + STORAGE_TYPES.join(", "));
+      throw new BadRequest(`type must be one of the following values: ${STORAGE_TYPES.join(", ")}`);
     const now = new Date().toISOString();
     const row: StorageRow = {
       id: randomUUID(),
@@ -508,8 +509,14 @@ export class FakeOwoxServer {
     return this.dataMartResponse(mart);
   }
 
+  private storageOf(d: DataMartRow): StorageRow {
+    const storage = this.storages.get(d.storageId);
+    if (!storage) throw new Error(`Data mart ${d.id} points at a deleted storage`);
+    return storage;
+  }
+
   private dataMartListItem(d: DataMartRow): unknown {
-    const s = this.storages.get(d.storageId)!;
+    const s = this.storageOf(d);
     return {
       id: d.id,
       title: d.title,
@@ -535,7 +542,7 @@ export class FakeOwoxServer {
       id: d.id,
       title: d.title,
       status: d.status,
-      storage: this.storageResponse(this.storages.get(d.storageId)!),
+      storage: this.storageResponse(this.storageOf(d)),
       definitionType: d.definitionType,
       definition: d.definition,
       triggersCount: 0,
