@@ -106,14 +106,14 @@ describe("owox:sync", () => {
         "VIEW",
         { fullyQualifiedName: "openaq_dev.view_latest_aqi" },
         "PUBLISHED",
-        storages[0]!.id,
+        storages[0]?.id,
       ],
       [
         "OpenAQ Daily average (dev)",
         "VIEW",
         { fullyQualifiedName: "openaq_dev.view_daily_average" },
         "PUBLISHED",
-        storages[0]!.id,
+        storages[0]?.id,
       ],
     ]);
     // The storage is created with only its type, then configured with exactly OWOX's update DTO.
@@ -141,7 +141,8 @@ describe("owox:sync", () => {
     expect(server.mutations()).toEqual([]);
     expect(server.snapshot()).toEqual(before);
     expect(stdout).toContain(`storage "OpenAQ Athena (dev)"`);
-    expect(stdout.match(/: unchanged/g)).toHaveLength(3);
+    // storage, two data marts, the Looker Studio destination and its two reports
+    expect(stdout.match(/: unchanged/g)).toHaveLength(6);
   });
 
   it("updates only the storage when the access key was rotated", async () => {
@@ -158,7 +159,8 @@ describe("owox:sync", () => {
   });
 
   it("repairs a data mart whose definition was changed in OWOX", async () => {
-    const mart = [...server.dataMarts.values()].find((m) => m.title === "OpenAQ Daily average (dev)")!;
+    const mart = [...server.dataMarts.values()].find((m) => m.title === "OpenAQ Daily average (dev)");
+    if (!mart) throw new Error("the first sync created no daily-average data mart");
     mart.definition = { fullyQualifiedName: "openaq_prod.view_daily_average" };
     const rotated = { accessKeyId: "AKIADEVKEY0000000002", secretAccessKey: "dev/secret+key/2" };
     const { code, stdout } = await run(["--from", writeOutput(devStackOutput(rotated)), "--json"]);
@@ -199,7 +201,9 @@ describe("owox:sync", () => {
 
   it("refuses a data mart name OWOX would reject, before calling OWOX", async () => {
     const bad = devStackOutput();
-    bad.owox.dataMarts[0]!.definition.fullyQualifiedName = "openaq_dev view";
+    const [first, ...rest] = bad.owox.dataMarts;
+    if (!first) throw new Error("no data mart in the outputs");
+    bad.owox.dataMarts = [{ ...first, definition: { fullyQualifiedName: "openaq_dev view" } }, ...rest];
     const { code, stderr } = await run(["--from", writeOutput(bad)]);
     expect(code).toBe(1);
     expect(stderr).toContain("is not database.view");
@@ -223,7 +227,8 @@ describe("owox:sync", () => {
   });
 
   it("refuses to guess when OWOX holds two storages with the environment's title", async () => {
-    const existing = [...server.storages.values()][0]!;
+    const existing = [...server.storages.values()][0];
+    if (!existing) throw new Error("the first sync created no storage");
     server.storages.set("dup", { ...existing, id: "dup" });
     try {
       const { code, stderr } = await run(["--from", writeOutput(devStackOutput())]);

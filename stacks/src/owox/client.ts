@@ -62,6 +62,29 @@ export interface AccessValidation {
 
 type Method = "GET" | "POST" | "PUT";
 
+/** OWOX's DataDestinationResponseApiDto, the fields the sync reads. */
+export interface Destination {
+  id: string;
+  title: string;
+  type: string;
+}
+
+/** OWOX's ReportResponseApiDto, the fields the sync reads. */
+export interface Report {
+  id: string;
+  title: string;
+  dataMart: { id: string };
+  dataDestinationAccess: { id: string };
+  destinationConfig: { type: string; cacheLifetime?: number };
+}
+
+export interface CreateReportBody {
+  title: string;
+  dataMartId: string;
+  dataDestinationId: string;
+  destinationConfig: { type: "looker-studio-config"; cacheLifetime: number };
+}
+
 export class OwoxClient {
   private token: string | undefined;
 
@@ -176,5 +199,28 @@ export class OwoxClient {
     body: { availableForReporting: boolean; availableForMaintenance: boolean },
   ): Promise<void> {
     return this.call("PUT", `/api/data-marts/${encodeURIComponent(id)}/availability`, body);
+  }
+
+  listDestinations(): Promise<Destination[]> {
+    return this.call("GET", "/api/data-destinations");
+  }
+  createLookerDestination(title: string): Promise<Destination> {
+    return this.call("POST", "/api/data-destinations", {
+      title,
+      type: "LOOKER_STUDIO",
+      credentials: { type: "looker-studio-credentials" },
+    });
+  }
+  setDestinationAvailability(
+    id: string,
+    body: { availableForUse: boolean; availableForMaintenance: boolean },
+  ): Promise<void> {
+    return this.call("PUT", `/api/data-destinations/${encodeURIComponent(id)}/availability`, body);
+  }
+  listReports(dataMartId: string): Promise<Report[]> {
+    return this.call("GET", `/api/reports/data-mart/${encodeURIComponent(dataMartId)}`);
+  }
+  createReport(body: CreateReportBody): Promise<Report> {
+    return this.call("POST", "/api/reports", body);
   }
 }

@@ -1,22 +1,25 @@
 import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
-import { resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import { parseArgs, promisify } from "node:util";
 import { decodeOwoxApiKey } from "./api-key.js";
 import { OwoxClient } from "./client.js";
 import { OwoxSyncError, parseOwoxStackOutput } from "./stack-output.js";
 import { type SyncReport, syncOwox } from "./sync.js";
 
-const USAGE = `Usage: pnpm owox:sync --stack <dev|prod> [--from <file|->] [--no-validate] [--json]
+const USAGE = `Usage: pnpm owox:sync --stack <dev|prod> [--from <file|->] [--no-validate] [--looker-template <id>] [--json]
 
 Creates or updates the OWOX Data Marts storage (AWS Athena) and data marts of one environment
 from its Pulumi outputs, found by title; a second run changes nothing.
   --stack <name>   read \`pulumi stack output --json --show-secrets --stack <name>\`
   --from <file|->  read that JSON from a file or stdin instead of running pulumi
   --no-validate    skip OWOX's access check (SELECT 1 in Athena)
+  --looker-template <id>  the Looker Studio template report the printed Linking API URL copies
+                   (default: LOOKER_TEMPLATE_REPORT_ID; none: Looker Studio's default template)
   --json           print the report as JSON
-Environment: OWOX_API_KEY (required), PULUMI_CWD (where to run pulumi; default: here).`;
+Environment: OWOX_API_KEY (required), PULUMI_CWD (where to run pulumi; default: here),
+LOOKER_TEMPLATE_REPORT_ID.
+It also makes each data mart available to Looker Studio (a destination and one report per data
+mart) and prints the Looker Studio Linking API URL that creates the environment's report.`;
 
 async function readStackOutput(values: { stack?: string; from?: string }): Promise<unknown> {
   let raw: string;
@@ -67,11 +70,23 @@ export function formatReport(r: SyncReport): string {
     lines.push(`  warning: OWOX could not query Athena with these credentials: ${r.storage.accessError}`);
   for (const m of r.dataMarts)
     lines.push(`  data mart "${m.title}" → ${m.fullyQualifiedName} (${m.id}): ${m.action}`);
+  const d = r.looker.destination;
+  lines.push(`  Looker Studio destination "${d.title}" (${d.id}): ${d.action}`);
+  for (const rep of r.looker.reports)
+    lines.push(`  Looker Studio report "${rep.title}" (${rep.id}): ${rep.action}`);
+  if (r.looker.url) lines.push(`Looker Studio report for ${r.environment} (Linking API): ${r.looker.url}`);
   return lines.join("\n");
 }
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  let values: { stack?: string; from?: string; "no-validate"?: boolean; json?: boolean; help?: boolean };
+  let values: {
+    stack?: string;
+    from?: string;
+    "no-validate"?: boolean;
+    "looker-template"?: string;
+    json?: boolean;
+    help?: boolean;
+  };
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -79,6 +94,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         stack: { type: "string" },
         from: { type: "string" },
         "no-validate": { type: "boolean" },
+        "looker-template": { type: "string" },
         json: { type: "boolean" },
         help: { type: "boolean" },
       },
@@ -98,7 +114,15 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     if (values.stack && values.stack !== spec.environment) {
       throw new OwoxSyncError(`Stack ${values.stack} holds the outputs of environment ${spec.environment}.`);
     }
-    const report = await syncOwox(new OwoxClient(key), spec, { validateAccess: !values["no-validate"] });
+    const template = values["looker-template"] ?? (env.LOOKER_TEMPLATE_REPORT_ID?.trim() || undefined);
+    if (template !== undefined && !/^[A-Za-z0-9_-]+$/.test(template))
+      throw new OwoxSyncError(
+        `The Looker Studio template ${JSON.stringify(template)} is not a report id (the part after /reporting/ in its URL).`,
+      );
+    const report = await syncOwox(new OwoxClient(key), spec, {
+      validateAccess: !values["no-validate"],
+      ...(template !== undefined && { lookerTemplateReportId: template }),
+    });
     process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
     return 0;
   } catch (e) {

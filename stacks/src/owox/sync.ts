@@ -1,5 +1,7 @@
+import { SERVING_VIEWS, type ServingView } from "@openaq-lakehouse/pipeline-core";
 import type { OwoxEnvironmentSpec } from "../environment/owox-output.js";
 import type { OwoxClient } from "./client.js";
+import { LOOKER_CACHE_LIFETIME_SECONDS, lookerLinkingUrl } from "./looker-link.js";
 import { OwoxSyncError } from "./stack-output.js";
 
 export type SyncAction = "created" | "updated" | "unchanged";
@@ -14,6 +16,17 @@ export interface SyncReport {
     accessError?: string;
   };
   dataMarts: Array<{ id: string; title: string; fullyQualifiedName: string; action: SyncAction }>;
+  /** The Looker Studio destination, one OWOX report per data mart, and the Linking API URL. */
+  looker: {
+    destination: { id: string; title: string; action: SyncAction };
+    reports: Array<{ id: string; title: string; dataMartId: string; action: SyncAction }>;
+    /** Present when the data marts cover every serving view. */
+    url?: string;
+  };
+}
+
+export function lookerDestinationTitle(environment: string): string {
+  return `OpenAQ Looker Studio (${environment})`;
 }
 
 function single<T extends { id: string; title: string }>(
@@ -37,7 +50,7 @@ function single<T extends { id: string; title: string }>(
 export async function syncOwox(
   client: OwoxClient,
   spec: OwoxEnvironmentSpec,
-  opts: { validateAccess?: boolean } = {},
+  opts: { validateAccess?: boolean; lookerTemplateReportId?: string } = {},
 ): Promise<SyncReport> {
   // --- storage ---
   const wantStorage = {
@@ -132,6 +145,8 @@ export async function syncOwox(
     dataMarts.push({ id, title: want.title, fullyQualifiedName: want.definition.fullyQualifiedName, action });
   }
 
+  const looker = await syncLooker(client, spec, dataMarts, opts.lookerTemplateReportId);
+
   return {
     environment: spec.environment,
     storage: {
@@ -142,5 +157,81 @@ export async function syncOwox(
       ...(accessError ? { accessError } : {}),
     },
     dataMarts,
+    looker,
   };
+}
+
+/**
+ * The environment's Looker Studio destination and, per data mart, the OWOX report that makes it
+ * available to Looker Studio (found by title; created when missing), then the Linking API URL.
+ */
+async function syncLooker(
+  client: OwoxClient,
+  spec: OwoxEnvironmentSpec,
+  dataMarts: SyncReport["dataMarts"],
+  templateReportId: string | undefined,
+): Promise<SyncReport["looker"]> {
+  const title = lookerDestinationTitle(spec.environment);
+  const found = single(
+    (await client.listDestinations()).filter((d) => d.type === "LOOKER_STUDIO"),
+    title,
+    "Looker Studio destination",
+  );
+  let destination: SyncReport["looker"]["destination"];
+  if (found) {
+    destination = { id: found.id, title, action: "unchanged" };
+  } else {
+    const created = await client.createLookerDestination(title);
+    await client.setDestinationAvailability(created.id, {
+      availableForUse: true,
+      availableForMaintenance: true,
+    });
+    destination = { id: created.id, title, action: "created" };
+  }
+  const reports: SyncReport["looker"]["reports"] = [];
+  const byView: Partial<Record<ServingView, { reportId: string; title: string }>> = {};
+  for (const mart of dataMarts) {
+    const existing = single(
+      (await client.listReports(mart.id)).filter((r) => r.dataDestinationAccess?.id === destination.id),
+      mart.title,
+      "Looker Studio report",
+    );
+    const report = existing
+      ? { id: existing.id, title: mart.title, dataMartId: mart.id, action: "unchanged" as const }
+      : {
+          id: (
+            await client.createReport({
+              title: mart.title,
+              dataMartId: mart.id,
+              dataDestinationId: destination.id,
+              destinationConfig: {
+                type: "looker-studio-config",
+                cacheLifetime: LOOKER_CACHE_LIFETIME_SECONDS,
+              },
+            })
+          ).id,
+          title: mart.title,
+          dataMartId: mart.id,
+          action: "created" as const,
+        };
+    reports.push(report);
+    const view = SERVING_VIEWS.find((v) => mart.fullyQualifiedName.endsWith(`.${v}`));
+    if (view) byView[view] = { reportId: report.id, title: mart.title };
+  }
+  const complete = SERVING_VIEWS.every((v) => byView[v] !== undefined);
+  const url = complete
+    ? lookerLinkingUrl({
+        env: spec.environment,
+        ...(templateReportId !== undefined && { templateReportId }),
+        owoxReportIds: Object.fromEntries(SERVING_VIEWS.map((v) => [v, byView[v]?.reportId])) as Record<
+          ServingView,
+          string
+        >,
+        dataSourceNames: Object.fromEntries(SERVING_VIEWS.map((v) => [v, byView[v]?.title])) as Record<
+          ServingView,
+          string
+        >,
+      })
+    : undefined;
+  return { destination, reports, ...(url !== undefined && { url }) };
 }

@@ -36,6 +36,22 @@ interface DataMartRow {
   modifiedAt: string;
 }
 
+interface DestinationRow {
+  id: string;
+  title: string;
+  type: string;
+  sharedForUse: boolean;
+  sharedForMaintenance: boolean;
+}
+
+interface ReportRow {
+  id: string;
+  title: string;
+  dataMartId: string;
+  dataDestinationId: string;
+  destinationConfig: { type: string; cacheLifetime: number };
+}
+
 export interface RecordedRequest {
   method: string;
   path: string;
@@ -76,6 +92,8 @@ export class FakeOwoxServer {
   readonly apiKeySecret = "s3cr3t-api-key";
   readonly storages = new Map<string, StorageRow>();
   readonly dataMarts = new Map<string, DataMartRow>();
+  readonly destinations = new Map<string, DestinationRow>();
+  readonly reports = new Map<string, ReportRow>();
   readonly requests: RecordedRequest[] = [];
   /** Page size of GET /api/data-marts, small so the client must follow `nextOffset`. */
   pageSize = 2;
@@ -84,8 +102,9 @@ export class FakeOwoxServer {
   origin = "";
 
   async start(): Promise<string> {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));
+    const server = createServer((req, res) => void this.handle(req, res));
+    this.server = server;
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     this.origin = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this.origin;
   }
@@ -108,7 +127,12 @@ export class FakeOwoxServer {
 
   snapshot(): unknown {
     return JSON.parse(
-      JSON.stringify({ storages: [...this.storages.values()], dataMarts: [...this.dataMarts.values()] }),
+      JSON.stringify({
+        storages: [...this.storages.values()],
+        dataMarts: [...this.dataMarts.values()],
+        destinations: [...this.destinations.values()],
+        reports: [...this.reports.values()],
+      }),
     );
   }
 
@@ -226,14 +250,127 @@ export class FakeOwoxServer {
         return undefined;
       }
     }
+    if (path === "/api/data-destinations") {
+      if (method === "GET")
+        return { body: [...this.destinations.values()].map((d) => this.destinationResponse(d)) };
+      if (method === "POST") return { status: 201, body: this.createDestination(body) };
+    }
+    const destinationAvailability = /^\/api\/data-destinations\/([^/]+)\/availability$/.exec(path);
+    if (destinationAvailability && method === "PUT") {
+      const d = this.destinations.get(decodeURIComponent(destinationAvailability[1] ?? ""));
+      if (!d) throw Object.assign(new Error("Destination not found"), { status: 404 });
+      if (!isObject(body)) throw new BadRequest("body required");
+      only(body, ["availableForUse", "availableForMaintenance"], "UpdateDestinationAvailabilityApiDto");
+      d.sharedForUse = bool(body.availableForUse, "availableForUse");
+      d.sharedForMaintenance = bool(body.availableForMaintenance, "availableForMaintenance");
+      return undefined;
+    }
+    const reportsOfMart = /^\/api\/reports\/data-mart\/([^/]+)$/.exec(path);
+    if (reportsOfMart && method === "GET") {
+      const martId = decodeURIComponent(reportsOfMart[1] ?? "");
+      if (!this.dataMarts.has(martId)) throw Object.assign(new Error("Data mart not found"), { status: 404 });
+      return {
+        body: [...this.reports.values()]
+          .filter((r) => r.dataMartId === martId)
+          .map((r) => this.reportResponse(r)),
+      };
+    }
+    if (path === "/api/reports" && method === "POST") return { status: 201, body: this.createReport(body) };
     throw Object.assign(new Error(`Cannot ${method} ${path}`), { status: 404 });
+  }
+
+  private createDestination(body: unknown): unknown {
+    if (!isObject(body)) throw new BadRequest("body required");
+    only(body, ["title", "type", "credentials", "ownerIds", "config"], "CreateDataDestinationApiDto");
+    const title = nonEmptyString(body.title, "title is required");
+    if (body.type !== "LOOKER_STUDIO")
+      throw new BadRequest("only LOOKER_STUDIO destinations are modelled here");
+    if (!isObject(body.credentials) || body.credentials.type !== "looker-studio-credentials")
+      throw new BadRequest("credentials.type must be looker-studio-credentials");
+    const row: DestinationRow = {
+      id: randomUUID(),
+      title,
+      type: body.type,
+      sharedForUse: false,
+      sharedForMaintenance: false,
+    };
+    this.destinations.set(row.id, row);
+    return this.destinationResponse(row);
+  }
+
+  private destinationResponse(d: DestinationRow): unknown {
+    return {
+      id: d.id,
+      title: d.title,
+      type: d.type,
+      credentials: { type: "looker-studio-credentials", destinationId: d.id },
+    };
+  }
+
+  private createReport(body: unknown): unknown {
+    if (!isObject(body)) throw new BadRequest("body required");
+    only(
+      body,
+      [
+        "title",
+        "dataMartId",
+        "dataDestinationId",
+        "destinationConfig",
+        "columnConfig",
+        "filterConfig",
+        "sortConfig",
+        "limitConfig",
+        "aggregationConfig",
+        "dateTruncConfig",
+        "uniqueCountConfig",
+      ],
+      "CreateReportRequestApiDto",
+    );
+    const title = nonEmptyString(body.title, "title is required");
+    const mart = this.dataMarts.get(nonEmptyString(body.dataMartId, "dataMartId is required"));
+    if (!mart) throw Object.assign(new Error("Data mart not found"), { status: 404 });
+    if (mart.status !== "PUBLISHED") throw new BadRequest("Data mart is not published");
+    const destination = this.destinations.get(
+      nonEmptyString(body.dataDestinationId, "dataDestinationId is required"),
+    );
+    if (!destination) throw Object.assign(new Error("Destination not found"), { status: 404 });
+    const config = body.destinationConfig;
+    // LookerStudioConnectorConfigSchema (reference/owox.md §3.3)
+    if (!isObject(config) || config.type !== "looker-studio-config")
+      throw new BadRequest("destinationConfig.type must be looker-studio-config");
+    only(config, ["type", "cacheLifetime"], "LookerStudioConnectorConfig");
+    if (typeof config.cacheLifetime !== "number" || config.cacheLifetime < 60)
+      throw new BadRequest("destinationConfig.cacheLifetime must be a number >= 60");
+    const row: ReportRow = {
+      id: randomUUID(),
+      title,
+      dataMartId: mart.id,
+      dataDestinationId: destination.id,
+      destinationConfig: { type: config.type, cacheLifetime: config.cacheLifetime },
+    };
+    this.reports.set(row.id, row);
+    return this.reportResponse(row);
+  }
+
+  private reportResponse(r: ReportRow): unknown {
+    const mart = this.dataMarts.get(r.dataMartId);
+    const destination = this.destinations.get(r.dataDestinationId);
+    if (!mart || !destination) throw new Error(`Report ${r.id} points at a deleted data mart or destination`);
+    return {
+      id: r.id,
+      title: r.title,
+      dataMart: this.dataMartResponse(mart),
+      dataDestinationAccess: this.destinationResponse(destination),
+      destinationConfig: r.destinationConfig,
+      runsCount: 0,
+    };
   }
 
   private createStorage(body: unknown): StorageRow {
     if (!isObject(body)) throw new BadRequest("body required");
     only(body, ["type", "ownerIds"], "CreateDataStorageApiDto");
     if (typeof body.type !== "string" || !STORAGE_TYPES.includes(body.type))
-      throw new BadRequest("type must be one of the following values: " + STORAGE_TYPES.join(", "));
+      throw new BadRequest(`type must be one of the following values: ${STORAGE_TYPES.join(", ")}`);
     const now = new Date().toISOString();
     const row: StorageRow = {
       id: randomUUID(),
@@ -372,8 +509,14 @@ export class FakeOwoxServer {
     return this.dataMartResponse(mart);
   }
 
+  private storageOf(d: DataMartRow): StorageRow {
+    const storage = this.storages.get(d.storageId);
+    if (!storage) throw new Error(`Data mart ${d.id} points at a deleted storage`);
+    return storage;
+  }
+
   private dataMartListItem(d: DataMartRow): unknown {
-    const s = this.storages.get(d.storageId)!;
+    const s = this.storageOf(d);
     return {
       id: d.id,
       title: d.title,
@@ -399,7 +542,7 @@ export class FakeOwoxServer {
       id: d.id,
       title: d.title,
       status: d.status,
-      storage: this.storageResponse(this.storages.get(d.storageId)!),
+      storage: this.storageResponse(this.storageOf(d)),
       definitionType: d.definitionType,
       definition: d.definition,
       triggersCount: 0,

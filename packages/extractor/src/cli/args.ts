@@ -14,6 +14,9 @@ import {
 } from "@openaq-lakehouse/pipeline-core";
 import { DEFAULT_MAX_QUARANTINE_RATE } from "../steps/transform-quarantine.js";
 
+/** The dashboard's default port; defined here so --help needs no import of the dashboard. */
+export const DEFAULT_DASHBOARD_PORT = 8787;
+
 /** A mistake in how the CLI was called: exit code 2. */
 export class UsageError extends PipelineError {
   constructor(message: string) {
@@ -31,6 +34,7 @@ export const COMMANDS = [
   "backfill",
   "query",
   "check",
+  "dashboard",
 ] as const;
 export type Command = (typeof COMMANDS)[number];
 export type LogFormat = "text" | "json";
@@ -56,6 +60,8 @@ export interface CliArgs {
   show: boolean;
   format: QueryFormat;
   sql?: string;
+  /** dashboard only: the loopback port (0: any free port). */
+  port?: number;
 }
 
 export type ParsedCli = { help: true; command?: Command } | ({ help: false } & CliArgs);
@@ -75,6 +81,7 @@ const OPTIONS = {
   repair: { type: "boolean" },
   debug: { type: "boolean" },
   show: { type: "boolean" },
+  port: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -204,6 +211,7 @@ export function parseCli(
   }
   const lake = expandHome(values.lake ?? (vars.LAKE_URI || DEFAULT_LAKE_DIR), vars);
   checkLake(lake);
+  const port = dashboardPort(command, values.port);
 
   return {
     help: false,
@@ -222,6 +230,7 @@ export function parseCli(
     show: values.show ?? false,
     format,
     ...(sql !== undefined && { sql }),
+    ...(port !== undefined && { port }),
   };
 }
 
@@ -237,6 +246,18 @@ function expandHome(lake: string, vars: NodeJS.ProcessEnv): string {
   throw new UsageError(
     `The lake ${JSON.stringify(lake)} starts with ~user, which is not expanded: give the full path.`,
   );
+}
+
+function dashboardPort(command: Command, value: string | undefined): number | undefined {
+  if (command !== "dashboard") {
+    if (value !== undefined) throw new UsageError(`The option --port belongs to dashboard, not ${command}.`);
+    return undefined;
+  }
+  if (value === undefined) return DEFAULT_DASHBOARD_PORT;
+  const port = /^\d{1,5}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(port >= 0 && port <= 65_535))
+    throw new UsageError(`Invalid --port ${JSON.stringify(value)}: expected 0 to 65535 (0: any free port).`);
+  return port;
 }
 
 function checkLake(lake: string): void {
@@ -285,6 +306,7 @@ Commands:
   query       "<SQL>": one read-only statement on the env's catalog (DuckDB locally, Athena on AWS);
               unqualified names resolve in openaq_<env>
   check       verify the processed objects of --date or --from..--to; --repair re-transforms broken days
+  dashboard   serve a map of the latest AQI and a trend of daily averages on 127.0.0.1
 
 Options:
   --env dev|prod              environment (default: PIPELINE_ENV, else dev)
@@ -300,6 +322,7 @@ Options:
   --repair                    check: re-transform days with broken processed objects from raw
   --format table|csv|json     query output (default table)
   --show                      run/backfill: then print the latest AQI and recent daily averages
+  --port N                    dashboard: loopback port (default ${DEFAULT_DASHBOARD_PORT}; 0: any free port)
   --debug                     show stack traces of unexpected errors
   -h, --help                  this help
 

@@ -1,4 +1,12 @@
-import { isPipelineError, LocalFolderStore, openStore, PipelineError } from "@openaq-lakehouse/pipeline-core";
+import { existsSync } from "node:fs";
+import {
+  ENVIRONMENTS,
+  type Environment,
+  isPipelineError,
+  LocalFolderStore,
+  openStore,
+  PipelineError,
+} from "@openaq-lakehouse/pipeline-core";
 import type { QueryEngine } from "@openaq-lakehouse/views";
 import { DEFAULT_OPENAQ_BASE_URL, OpenAqClient } from "../openaq/client.js";
 import { ReportBuilder, renderReport } from "../report.js";
@@ -21,6 +29,8 @@ export interface CliIo {
   stderr: TextSink;
   env: NodeJS.ProcessEnv;
   now?: () => Date;
+  /** Stops a long-running command (dashboard); without it, SIGINT/SIGTERM do. */
+  signal?: AbortSignal;
 }
 
 /** The sentence printed for the bundled-fixtures mode (the README's offline main command). */
@@ -74,6 +84,27 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
     if (args.command === "query") {
       await runQuery(args, config, resources, io, secrets);
+      return 0;
+    }
+    if (args.command === "dashboard") {
+      const store = await openStore(args.lake, config.region ? { region: config.region } : {});
+      // Reading must not create a lake (DuckDB would make the folder and a catalog on a typo).
+      if (store instanceof LocalFolderStore && !existsSync(store.root))
+        throw new UsageError(
+          `There is no lake at ${store.root}: run a backfill first, or pass --lake <folder>.`,
+        );
+      const { lakeDataVersion, serveDashboard } = await import("@openaq-lakehouse/dashboard");
+      const local = store instanceof LocalFolderStore ? store : undefined;
+      await serveDashboard({
+        env: args.env,
+        // Both local environments share the lake's catalog; on AWS the workgroup belongs to --env.
+        environments: local ? ENVIRONMENTS : [args.env],
+        ...(local && { dataVersion: (env: Environment) => lakeDataVersion(local.root, env) }),
+        port: args.port ?? 0,
+        openEngine: (env) => openEngine(env, config, store),
+        print: (line) => say(io.stdout, `${line}\n`),
+        ...(io.signal !== undefined && { signal: io.signal }),
+      });
       return 0;
     }
     const store = await openStore(args.lake, config.region ? { region: config.region } : {});
@@ -223,6 +254,23 @@ async function runQuery(
   io.stdout.write(redactAll(formatResult(result, args.json ? "json" : args.format), secrets));
 }
 
+/** The env's query engine: DuckDB over a lake folder, Athena (the env's workgroup) over S3. */
+async function openEngine(env: Environment, config: RuntimeConfig, store: unknown): Promise<QueryEngine> {
+  const views = await import("@openaq-lakehouse/views");
+  if (store instanceof LocalFolderStore) return views.openDuckDbEngine({ lakeRoot: store.root, env });
+  if (!config.athenaWorkgroup) {
+    throw new PipelineError(
+      "NO_ATHENA_WORKGROUP",
+      "ATHENA_WORKGROUP is not set: views, validate and query on an S3 lake need the environment's Athena workgroup.",
+    );
+  }
+  return views.openAthenaEngine({
+    env,
+    workgroup: config.athenaWorkgroup,
+    ...(config.region !== undefined && { region: config.region }),
+  });
+}
+
 /** The things a command may open (API client, local fixture server, query engine), closed once at the end. */
 class Resources {
   private clientPromise: Promise<OpenAqClient> | undefined;
@@ -273,22 +321,7 @@ class Resources {
   }
 
   engine(args: CliArgs, config: RuntimeConfig, store: unknown): Promise<QueryEngine> {
-    this.enginePromise ??= (async () => {
-      const views = await import("@openaq-lakehouse/views");
-      if (store instanceof LocalFolderStore)
-        return views.openDuckDbEngine({ lakeRoot: store.root, env: args.env });
-      if (!config.athenaWorkgroup) {
-        throw new PipelineError(
-          "NO_ATHENA_WORKGROUP",
-          "ATHENA_WORKGROUP is not set: views, validate and query on an S3 lake need the environment's Athena workgroup.",
-        );
-      }
-      return views.openAthenaEngine({
-        env: args.env,
-        workgroup: config.athenaWorkgroup,
-        ...(config.region !== undefined && { region: config.region }),
-      });
-    })();
+    this.enginePromise ??= openEngine(args.env, config, store);
     return this.enginePromise;
   }
 

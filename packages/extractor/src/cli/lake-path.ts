@@ -4,7 +4,7 @@ import { dirname, resolve } from "node:path";
 import { PipelineError } from "@openaq-lakehouse/pipeline-core";
 
 /** Commands that only read a local lake: a mistyped `--lake` must not create an empty one. */
-export const READ_ONLY_COMMANDS: ReadonlySet<string> = new Set(["query", "validate", "views"]);
+export const READ_ONLY_COMMANDS: ReadonlySet<string> = new Set(["query", "validate", "views", "dashboard"]);
 
 /** A lake the CLI cannot use as given: bad configuration, exit 2. */
 export class LakeError extends PipelineError {
