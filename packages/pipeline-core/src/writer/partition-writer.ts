@@ -74,7 +74,10 @@ export async function writePartition<D extends DatasetSchema>(
   });
 }
 
-/** Rows of the processed partition of (env, dataset, day) as stored now; `undefined` when there is none. */
+/**
+ * Rows of the processed partition of (env, dataset, day) as stored now; `undefined` when there is
+ * none. An object that is not readable Parquet counts as no rows: there is nothing in it to protect.
+ */
 export async function partitionRowCount(
   store: ObjectStore,
   ref: { env: Environment; dataset: string; day: IsoDay },
@@ -85,7 +88,7 @@ export async function partitionRowCount(
   let rows = 0;
   for (const key of keys) {
     const body = await store.get(key);
-    if (body) rows += await parquetRowCount(body);
+    if (body) rows += await parquetRowCount(body).catch(() => 0);
   }
   return rows;
 }
