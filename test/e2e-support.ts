@@ -1,9 +1,9 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
-import { decodeParquet, type IsoDay, utcDayWindow } from "@openaq-lakehouse/pipeline-core";
 import type { FakeOpenAq } from "@openaq-lakehouse/fake-openaq";
 import { toJson } from "@openaq-lakehouse/fake-openaq/json";
 import { measurementJson, periodEnds } from "@openaq-lakehouse/fake-openaq/responses";
+import { decodeParquet, type IsoDay, utcDayWindow } from "@openaq-lakehouse/pipeline-core";
 
 /**
  * Shared pieces of the end-to-end tests: a byte-level snapshot of a lake folder, and an oracle
@@ -44,7 +44,10 @@ export async function lakeSnapshot(root: string): Promise<Map<string, string>> {
             .sort()
             .at(-1);
           if (e.name !== newest) continue;
-          out.set(key.replace(/run-[^/]+\.manifest\.json$/, "run-(newest).manifest.json"), normalizedManifest(bytes));
+          out.set(
+            key.replace(/run-[^/]+\.manifest\.json$/, "run-(newest).manifest.json"),
+            normalizedManifest(bytes),
+          );
           continue;
         }
         if (key.endsWith(".meta.json")) {
@@ -64,7 +67,10 @@ function normalizedManifest(bytes: Buffer): string {
   const m = JSON.parse(bytes.toString("utf8")) as Record<string, unknown>;
   const clockless = (pages: unknown) =>
     (pages as Array<Record<string, unknown>>).map((p) => ({ ...p, fetchedAt: "(clock)" }));
-  const sensors = (m.sensors as Array<Record<string, unknown>>).map((s) => ({ ...s, pages: clockless(s.pages) }));
+  const sensors = (m.sensors as Array<Record<string, unknown>>).map((s) => ({
+    ...s,
+    pages: clockless(s.pages),
+  }));
   return Buffer.from(
     JSON.stringify({
       ...m,

@@ -1,10 +1,9 @@
-import { existsSync } from "node:fs";
 import { cp, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type FakeOpenAq, startFakeOpenAq } from "@openaq-lakehouse/fake-openaq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../packages/extractor/src/cli/cli.js";
-import { type FakeOpenAq, startFakeOpenAq } from "@openaq-lakehouse/fake-openaq";
 import { expectedDay, keysOf, lakeSnapshot, parquetRows } from "./e2e-support.js";
 
 /**
@@ -143,7 +142,9 @@ describe("extract + transform for one day", () => {
     server.setFaults({ forced: [{ sensorId, kind: "500" }] });
     let r: Result;
     try {
-      r = await pipeline(["run", "--lookback", "0", "--lake", broken, "--date", DAY], { OPENAQ_MAX_RETRIES: "2" });
+      r = await pipeline(["run", "--lookback", "0", "--lake", broken, "--date", DAY], {
+        OPENAQ_MAX_RETRIES: "2",
+      });
     } finally {
       server.setFaults({});
     }
@@ -154,7 +155,9 @@ describe("extract + transform for one day", () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(`${r.stdout}${r.stderr}`).not.toContain(KEY);
     // The failed extract committed no run: the day's only run manifest is the earlier good one.
-    const runs = (await readdir(join(broken, `dev/raw/measurements/${PART}`))).filter((n) => n.startsWith("run-"));
+    const runs = (await readdir(join(broken, `dev/raw/measurements/${PART}`))).filter((n) =>
+      n.startsWith("run-"),
+    );
     expect(runs).toHaveLength(1);
     const snapshot = await lakeSnapshot(broken);
     for (const key of keysOf(referenceSnapshot, "processed"))

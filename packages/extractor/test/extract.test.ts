@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
+import type { FakeOpenAq } from "@openaq-lakehouse/fake-openaq";
 import { listKeys, type ObjectStore, parseRawRunManifestName, rawKey } from "@openaq-lakehouse/pipeline-core";
 import { afterEach, describe, expect, it } from "vitest";
-import type { FakeOpenAq } from "@openaq-lakehouse/fake-openaq";
 import type { RawRunManifest } from "../src/raw/names.js";
 import { extractDay } from "../src/steps/extract.js";
 import { captureLog, DAY, failure, startTestServer, tempLake, testClient } from "./support/fake.js";
@@ -19,7 +19,10 @@ async function setup(opts: Parameters<typeof startTestServer>[0] = {}) {
 }
 
 const decoder = new TextDecoder();
-const measurementsPrefix = rawKey({ env: "dev", dataset: "measurements", day: DAY }, "x.json").replace(/x\.json$/, "");
+const measurementsPrefix = rawKey({ env: "dev", dataset: "measurements", day: DAY }, "x.json").replace(
+  /x\.json$/,
+  "",
+);
 
 /** The day's run manifests, oldest first. */
 async function manifestKeys(store: ObjectStore): Promise<string[]> {

@@ -116,7 +116,10 @@ export function rawKey(ref: Omit<PartitionRef, "layer">, name: string): string {
  */
 export function rawBodyName(sha256: string): string {
   if (!/^[0-9a-f]{64}$/.test(sha256)) {
-    throw new PipelineError("INVALID_SHA256", `A sha256 is 64 lowercase hex digits, got ${JSON.stringify(sha256)}.`);
+    throw new PipelineError(
+      "INVALID_SHA256",
+      `A sha256 is 64 lowercase hex digits, got ${JSON.stringify(sha256)}.`,
+    );
   }
   return `sha256-${sha256}.json`;
 }

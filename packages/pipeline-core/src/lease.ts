@@ -20,14 +20,24 @@ import { listKeys, type ObjectStore } from "./stores/object-store.js";
  *   deletes its previous one. A holder that finds someone else's newer generation has lost the lease.
  * - Release: delete the own generation.
  *
+ * - A holder on the same host whose process is gone (`kill -9`) is taken over at once, without
+ *   waiting for the expiry.
+ *
  * Expiry compares the writer's clock with the holder's recorded time: clocks must roughly agree
- * (NTP), which every EC2 host and laptop does; the expiry is minutes, skew is milliseconds.
+ * (NTP), which every EC2 host and laptop does; the expiry is a minute, skew is milliseconds.
  */
 
-/** A lease not renewed for this long is abandoned (its holder crashed) and may be taken over. */
-export const DEFAULT_LEASE_TTL_MS = 10 * 60 * 1000;
-/** How long a second writer waits for a held lease before failing. */
-export const DEFAULT_LEASE_WAIT_MS = 60 * 1000;
+/**
+ * A lease not renewed for this long is abandoned (its holder crashed) and may be taken over. Its
+ * holder renews it every third of this, so it can be short: a crashed writer blocks the day for at
+ * most a minute.
+ */
+export const DEFAULT_LEASE_TTL_MS = 60 * 1000;
+/**
+ * How long a second writer waits for a held lease before failing: longer than the expiry, so the
+ * rerun that follows a crash (an Airflow retry, a person at a shell) takes over instead of failing.
+ */
+export const DEFAULT_LEASE_WAIT_MS = 90 * 1000;
 const DEFAULT_POLL_MS = 1000;
 
 interface LeaseBody {
@@ -40,6 +50,9 @@ interface LeaseBody {
   /** When this generation was written, epoch ms; it expires `ttlMs` later. */
   renewedAt: number;
   ttlMs: number;
+  /** Where the holder runs: a holder on this host whose process is gone has crashed. */
+  host?: string;
+  pid?: number;
 }
 
 export interface LeaseOptions {
@@ -86,7 +99,7 @@ export async function acquireLease(options: LeaseOptions): Promise<Lease> {
       const body = await readLease(store, current.key);
       if (body === undefined && !(await store.head(current.key))) continue; // released meanwhile
       const t = now();
-      if (body && body.renewedAt + body.ttlMs > t) {
+      if (body && body.renewedAt + body.ttlMs > t && !holderIsGone(body)) {
         if (t - started >= waitMs) {
           throw new PipelineError(
             "LEASE_HELD",
@@ -99,7 +112,17 @@ export async function acquireLease(options: LeaseOptions): Promise<Lease> {
       next = current.generation + 1;
     }
     const t = now();
-    const body: LeaseBody = { version: 1, holder, dataset, day, since: t, renewedAt: t, ttlMs };
+    const body: LeaseBody = {
+      version: 1,
+      holder,
+      dataset,
+      day,
+      since: t,
+      renewedAt: t,
+      ttlMs,
+      host: hostname(),
+      pid: process.pid,
+    };
     const key = leaseKey(env, dataset, day, next);
     if (!(await store.putIfAbsent(key, encode(body), { contentType: "application/json" }))) continue;
     // Taken over: the abandoned generation is removed (harmless if that fails: a lower generation is ignored).
@@ -124,9 +147,12 @@ class HeldLease implements Lease {
     private body: LeaseBody,
     private readonly encode: (b: LeaseBody) => Uint8Array,
   ) {
-    this.timer = setInterval(() => {
-      this.renewing = this.renewing.then(() => this.renew());
-    }, Math.max(10, Math.floor(body.ttlMs / 3)));
+    this.timer = setInterval(
+      () => {
+        this.renewing = this.renewing.then(() => this.renew());
+      },
+      Math.max(10, Math.floor(body.ttlMs / 3)),
+    );
     this.timer.unref();
   }
 
@@ -202,6 +228,17 @@ async function readLease(store: ObjectStore, key: string): Promise<LeaseBody | u
       : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** Whether the lease's holder ran on this host and its process no longer exists. */
+function holderIsGone(body: LeaseBody): boolean {
+  if (body.host !== hostname() || typeof body.pid !== "number" || body.pid === process.pid) return false;
+  try {
+    process.kill(body.pid, 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "ESRCH";
   }
 }
 

@@ -138,7 +138,12 @@ describe.each(storeCases)("writePartition on the $name store", (storeCase) => {
   it(
     "writes one object per partition at any size, in 65,536-row row groups, and removes a legacy partition's other parts",
     withStore(async (store) => {
-      const prefix = partitionPrefix({ env: "dev", layer: "processed", dataset: "measurements", day: "2024-03-03" });
+      const prefix = partitionPrefix({
+        env: "dev",
+        layer: "processed",
+        dataset: "measurements",
+        day: "2024-03-03",
+      });
       // A partition of the earlier multi-part layout.
       await store.put(`${prefix}part-00001.parquet`, new Uint8Array([1, 2, 3]));
       const rows = rowsFor("2024-03-03", 2_750); // 66,000 rows: two row groups
@@ -163,17 +168,34 @@ describe.each(storeCases)("writePartition on the $name store", (storeCase) => {
       const first = await writePartition({ store, env: "dev", dataset: measurements, day, rows });
       expect(first.previousRows).toBeUndefined();
       const before = await store.get(first.keys[0] as string);
-      const e = await writePartition({ store, env: "dev", dataset: measurements, day, rows: rows.slice(0, 24 * 30) }).catch(
-        (x: unknown) => x as Error,
-      );
+      const e = await writePartition({
+        store,
+        env: "dev",
+        dataset: measurements,
+        day,
+        rows: rows.slice(0, 24 * 30),
+      }).catch((x: unknown) => x as Error);
       expect((e as Error).message).toBe(
         "Refusing to replace measurements 2024-03-04: it would shrink from 960 to 720 rows (25% fewer, more than 20% allowed); processed is unchanged. Check the raw data, or pass --allow-shrink for a deliberate correction.",
       );
       expect(await store.get(first.keys[0] as string)).toEqual(before);
       // 20% fewer is within the guard; the report says before → after.
-      const within = await writePartition({ store, env: "dev", dataset: measurements, day, rows: rows.slice(0, 24 * 32) });
+      const within = await writePartition({
+        store,
+        env: "dev",
+        dataset: measurements,
+        day,
+        rows: rows.slice(0, 24 * 32),
+      });
       expect([within.previousRows, within.rows]).toEqual([960, 768]);
-      const forced = await writePartition({ store, env: "dev", dataset: measurements, day, rows: rows.slice(0, 24), allowShrink: true });
+      const forced = await writePartition({
+        store,
+        env: "dev",
+        dataset: measurements,
+        day,
+        rows: rows.slice(0, 24),
+        allowShrink: true,
+      });
       expect([forced.previousRows, forced.rows]).toEqual([768, 24]);
     }),
   );

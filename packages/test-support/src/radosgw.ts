@@ -113,7 +113,16 @@ rgw dns name = 127.0.0.1
     );
     const c = ["-c", conf];
     const keyring = join(dir, "mon.keyring");
-    await run("ceph-authtool", ["--create-keyring", keyring, "--gen-key", "-n", "mon.", "--cap", "mon", "allow *"]);
+    await run("ceph-authtool", [
+      "--create-keyring",
+      keyring,
+      "--gen-key",
+      "-n",
+      "mon.",
+      "--cap",
+      "mon",
+      "allow *",
+    ]);
     const monmap = join(dir, "monmap");
     await run("monmaptool", [
       "--create",
@@ -127,7 +136,9 @@ rgw dns name = 127.0.0.1
     await run("ceph-mon", [...c, "--mkfs", "-i", "a", "--monmap", monmap, "--keyring", keyring]);
     children.push(daemon("ceph-mon", [...c, "-f", "-i", "a"]));
     const osdUuid = randomUUID();
-    const { stdout: osdId } = await retry(() => run("ceph", [...c, "osd", "new", osdUuid], { timeout: 20_000 }));
+    const { stdout: osdId } = await retry(() =>
+      run("ceph", [...c, "osd", "new", osdUuid], { timeout: 20_000 }),
+    );
     await mkdir(join(dir, "osd", osdId.trim()), { recursive: true });
     await run("ceph-osd", [...c, "-i", osdId.trim(), "--mkfs", "--osd-uuid", osdUuid]);
     children.push(daemon("ceph-osd", [...c, "-f", "-i", osdId.trim()]));
@@ -142,7 +153,10 @@ rgw dns name = 127.0.0.1
       } catch {
         // not listening yet
       }
-      if (Date.now() > deadline) throw new Error(`radosgw did not answer on ${endpoint} within ${STARTUP_TIMEOUT_MS / 1000} s (logs in ${dir}/log).`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `radosgw did not answer on ${endpoint} within ${STARTUP_TIMEOUT_MS / 1000} s (logs in ${dir}/log).`,
+        );
       await new Promise((r) => setTimeout(r, 250));
     }
     const credentials = {

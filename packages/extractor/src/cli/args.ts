@@ -2,8 +2,8 @@ import { parseArgs } from "node:util";
 import {
   addDays,
   assertEnvironment,
-  DEFAULT_LAKE_DIR,
   assertRawRunId,
+  DEFAULT_LAKE_DIR,
   DEFAULT_LOOKBACK_DAYS,
   daysBetween,
   type Environment,
@@ -236,7 +236,9 @@ function integrityOptions(
   let lookback = command === "run" ? DEFAULT_LOOKBACK_DAYS : 0;
   if (values.lookback !== undefined) {
     if (!LOOKBACK_COMMANDS.includes(command))
-      throw new UsageError(`The option --lookback belongs to ${LOOKBACK_COMMANDS.join(", ")}; ${command} does not take it.`);
+      throw new UsageError(
+        `The option --lookback belongs to ${LOOKBACK_COMMANDS.join(", ")}; ${command} does not take it.`,
+      );
     const raw = values.lookback;
     lookback = /^\d{1,3}$/.test(raw) ? Number(raw) : Number.NaN;
     if (!(lookback >= 0 && lookback <= MAX_LOOKBACK_DAYS)) {
@@ -259,7 +261,9 @@ function integrityOptions(
   }
   const allowShrink = values["allow-shrink"] ?? false;
   if (allowShrink && !SHRINK_COMMANDS.includes(command))
-    throw new UsageError(`The option --allow-shrink belongs to ${SHRINK_COMMANDS.join(", ")}; ${command} does not take it.`);
+    throw new UsageError(
+      `The option --allow-shrink belongs to ${SHRINK_COMMANDS.join(", ")}; ${command} does not take it.`,
+    );
   return { lookback, ...(rawRunId !== undefined && { rawRunId }), allowShrink };
 }
 

@@ -131,7 +131,10 @@ export async function extractDay(opts: ExtractOptions): Promise<ExtractReport> {
   const manifestBody = new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`);
   if (!(await measurementsOut.create(manifestName, manifestBody))) {
     // Run ids are unique (time + random): an existing manifest means a clash, never a rerun.
-    throw new PipelineError("RAW_RUN_EXISTS", `The raw run manifest ${manifestKey} already exists: retry the extract.`);
+    throw new PipelineError(
+      "RAW_RUN_EXISTS",
+      `The raw run manifest ${manifestKey} already exists: retry the extract.`,
+    );
   }
   const unchanged = locationsOut.unchanged + measurementsOut.unchanged;
   log.info(`extract ${day}: run ${runId} stored; ${unchanged} pages were unchanged since an earlier run.`, {

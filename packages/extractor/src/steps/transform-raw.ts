@@ -127,27 +127,46 @@ function checkPageRef(p: unknown, key: string): RawPageRef {
   return r as RawPageRef;
 }
 
-async function readRunManifest(store: ObjectStore, env: Environment, day: IsoDay, runId: string): Promise<RawDay> {
+async function readRunManifest(
+  store: ObjectStore,
+  env: Environment,
+  day: IsoDay,
+  runId: string,
+): Promise<RawDay> {
   const key = rawPrefix(env, RAW_MEASUREMENTS_DATASET, day) + rawRunManifestName(runId);
   const body = await store.get(key);
-  if (!body) throw new PipelineError("NO_SUCH_RAW_RUN", `The raw run manifest ${key} disappeared while reading it.`);
+  if (!body)
+    throw new PipelineError("NO_SUCH_RAW_RUN", `The raw run manifest ${key} disappeared while reading it.`);
   const m = parseJson(body, key) as Partial<RawRunManifest>;
   if (m.version !== 2) throw invalidManifest(key, `unknown version ${JSON.stringify(m.version)}`);
   if (m.day !== day) throw invalidManifest(key, `it is for day ${JSON.stringify(m.day)}`);
   if (m.runId !== runId) throw invalidManifest(key, `it names run ${JSON.stringify(m.runId)}`);
   if (!Array.isArray(m.locationsPages) || !Array.isArray(m.sensors))
     throw invalidManifest(key, "locationsPages or sensors is not a list");
-  const spec = (dataset: string) => (p: unknown): RawPageSpec => {
-    const r = checkPageRef(p, key);
-    return { key: rawPrefix(env, dataset, day) + r.body, sha256: r.sha256, bytes: r.bytes, records: r.records };
-  };
+  const spec =
+    (dataset: string) =>
+    (p: unknown): RawPageSpec => {
+      const r = checkPageRef(p, key);
+      return {
+        key: rawPrefix(env, dataset, day) + r.body,
+        sha256: r.sha256,
+        bytes: r.bytes,
+        records: r.records,
+      };
+    };
   return {
     runId,
     manifestKey: key,
     countryId: isInt(m.countryId) ? m.countryId : 0,
     locationsPages: m.locationsPages.map(spec(RAW_LOCATIONS_DATASET)),
     sensors: m.sensors.map((s) => {
-      if (!s || !isInt(s.sensorId) || !isInt(s.locationId) || !isInt(s.parameterId) || !Array.isArray(s.pages))
+      if (
+        !s ||
+        !isInt(s.sensorId) ||
+        !isInt(s.locationId) ||
+        !isInt(s.parameterId) ||
+        !Array.isArray(s.pages)
+      )
         throw invalidManifest(key, `sensor entry ${JSON.stringify(s)?.slice(0, 80)} is incomplete`);
       return { ...s, pages: s.pages.map(spec(RAW_MEASUREMENTS_DATASET)) };
     }),
@@ -159,7 +178,10 @@ async function readLegacyManifest(store: ObjectStore, env: Environment, day: Iso
   const key = manifestKey(env, day);
   const body = await store.get(key);
   if (!body) {
-    throw new PipelineError("NO_COMPLETE_EXTRACT", `No complete extract for ${day} in ${env}: run extract first.`);
+    throw new PipelineError(
+      "NO_COMPLETE_EXTRACT",
+      `No complete extract for ${day} in ${env}: run extract first.`,
+    );
   }
   const m = parseJson(body, key) as Partial<RawManifest>;
   if (m.version !== 1) throw invalidManifest(key, `unknown version ${JSON.stringify(m.version)}`);
@@ -167,7 +189,13 @@ async function readLegacyManifest(store: ObjectStore, env: Environment, day: Iso
   if (!isStringArray(m.locationsPages)) throw invalidManifest(key, "locationsPages is not a list of names");
   if (!Array.isArray(m.sensors)) throw invalidManifest(key, "sensors is not a list");
   for (const s of m.sensors) {
-    if (!s || !isInt(s.sensorId) || !isInt(s.locationId) || !isInt(s.parameterId) || !isStringArray(s.pages)) {
+    if (
+      !s ||
+      !isInt(s.sensorId) ||
+      !isInt(s.locationId) ||
+      !isInt(s.parameterId) ||
+      !isStringArray(s.pages)
+    ) {
       throw invalidManifest(key, `sensor entry ${JSON.stringify(s)?.slice(0, 80)} is incomplete`);
     }
   }
@@ -194,11 +222,21 @@ async function readLegacyManifest(store: ObjectStore, env: Environment, day: Iso
   }
   const locationsPages: RawPageSpec[] = [];
   for (const name of m.locationsPages) locationsPages.push(await legacy(RAW_LOCATIONS_DATASET, name));
-  return { runId: "legacy", manifestKey: key, countryId: isInt(m.countryId) ? m.countryId : 0, locationsPages, sensors };
+  return {
+    runId: "legacy",
+    manifestKey: key,
+    countryId: isInt(m.countryId) ? m.countryId : 0,
+    locationsPages,
+    sensors,
+  };
 }
 
 /** One raw body as stored, checked against its manifest entry; a hard error when it is gone or differs. */
-export async function readRawPage(store: ObjectStore, page: RawPageSpec, manifest: string): Promise<{ key: string; body: Uint8Array }> {
+export async function readRawPage(
+  store: ObjectStore,
+  page: RawPageSpec,
+  manifest: string,
+): Promise<{ key: string; body: Uint8Array }> {
   const { key } = page;
   const body = await store.get(key);
   if (!body) {

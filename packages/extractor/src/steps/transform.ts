@@ -88,7 +88,9 @@ export interface TransformReport {
 const PROGRESS_EVERY = 25;
 
 /** Manifest sensors in ascending id order, pages of a sensor listed twice merged in manifest order. */
-export function sensorsInOrder(manifest: Pick<RawDay, "sensors">): Array<{ sensorId: number; pages: RawPageSpec[] }> {
+export function sensorsInOrder(
+  manifest: Pick<RawDay, "sensors">,
+): Array<{ sensorId: number; pages: RawPageSpec[] }> {
   const bySensor = new Map<number, RawPageSpec[]>();
   for (const s of manifest.sensors) {
     const pages = bySensor.get(s.sensorId);
@@ -139,7 +141,10 @@ export async function transformDay(options: TransformOptions): Promise<Transform
   }
 }
 
-async function transformLeased(options: TransformOptions, assertLeases: () => Promise<void>): Promise<TransformReport> {
+async function transformLeased(
+  options: TransformOptions,
+  assertLeases: () => Promise<void>,
+): Promise<TransformReport> {
   const { store, env, day } = options;
   const log = options.log ?? silentLogger;
   const maxRate = options.maxQuarantineRate ?? DEFAULT_MAX_QUARANTINE_RATE;
@@ -164,7 +169,12 @@ async function transformLeased(options: TransformOptions, assertLeases: () => Pr
     rawBytesRead += body.byteLength;
     const page = parseEnvelope(body);
     if (!page.ok) {
-      locationsQuarantine.add("MALFORMED_PAGE", malformedPageRecord(key, body), key, malformedDetail(page.why, spec));
+      locationsQuarantine.add(
+        "MALFORMED_PAGE",
+        malformedPageRecord(key, body),
+        key,
+        malformedDetail(page.why, spec),
+      );
       malformedExtra += Math.max(0, (spec.records ?? 1) - 1);
       continue;
     }
@@ -203,7 +213,12 @@ async function transformLeased(options: TransformOptions, assertLeases: () => Pr
     rawBytesRead += body.byteLength;
     const page = parseEnvelope(body);
     if (!page.ok) {
-      measurementsQuarantine.add("MALFORMED_PAGE", malformedPageRecord(key, body), key, malformedDetail(page.why, spec));
+      measurementsQuarantine.add(
+        "MALFORMED_PAGE",
+        malformedPageRecord(key, body),
+        key,
+        malformedDetail(page.why, spec),
+      );
       malformedExtra += Math.max(0, (spec.records ?? 1) - 1);
       continue;
     }
@@ -267,7 +282,10 @@ async function transformLeased(options: TransformOptions, assertLeases: () => Pr
     bytes: locationsWrite.bytes,
   });
   // Every accepted measurement starts on D (the rest is quarantined OUTSIDE_DAY): one partition.
-  const measurementsWrite = await parts.publish(store, env, day, { allowShrink: true, beforeCommit: assertLeases });
+  const measurementsWrite = await parts.publish(store, env, day, {
+    allowShrink: true,
+    beforeCommit: assertLeases,
+  });
   writes.push({
     dataset: measurementsDataset.name,
     layer: "processed",
@@ -280,8 +298,16 @@ async function transformLeased(options: TransformOptions, assertLeases: () => Pr
     { step: "transform", day, measurements: flattener.accepted, locations: snapshot.size, quarantined },
   );
   const partitions: PartitionChange[] = [
-    { dataset: measurementsDataset.name, ...(before.measurements !== undefined && { before: before.measurements }), after: flattener.accepted },
-    { dataset: locationsDataset.name, ...(before.locations !== undefined && { before: before.locations }), after: snapshot.size },
+    {
+      dataset: measurementsDataset.name,
+      ...(before.measurements !== undefined && { before: before.measurements }),
+      after: flattener.accepted,
+    },
+    {
+      dataset: locationsDataset.name,
+      ...(before.locations !== undefined && { before: before.locations }),
+      after: snapshot.size,
+    },
   ];
   return {
     day,

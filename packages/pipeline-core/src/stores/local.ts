@@ -14,6 +14,7 @@ import {
 } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { PipelineError } from "../errors.js";
+import { DEFAULT_LEASE_TTL_MS } from "../lease.js";
 import { assertObjectKey } from "./keys.js";
 import type { ListPage, ObjectInfo, ObjectStore, PutOptions } from "./object-store.js";
 
@@ -21,10 +22,11 @@ import type { ListPage, ObjectInfo, ObjectStore, PutOptions } from "./object-sto
 const TEMP_PREFIX = ".tmp-";
 
 /**
- * A `.tmp-*` file older than this is a crashed writer's leftover (no live writer holds one longer:
- * it is the writer lease's expiry), and the next write into its folder removes it.
+ * A `.tmp-*` file untouched for this long is a crashed writer's leftover (a live writer is still
+ * writing it, or renamed it away), and the next write into its folder removes it: the writer
+ * lease's expiry.
  */
-export const STALE_TEMP_AGE_MS = 10 * 60 * 1000;
+export const STALE_TEMP_AGE_MS = DEFAULT_LEASE_TTL_MS;
 
 /**
  * The embedded default: a lake in a local folder. Writes go to a temp file in the target folder,

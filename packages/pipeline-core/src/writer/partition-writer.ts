@@ -119,7 +119,8 @@ export async function publishPartition(options: {
   const prefix = partitionPrefix({ env, layer: "processed", dataset: dataset.name, day });
   const existing = await listKeys(store, prefix);
   const previousRows = await partitionRowCount(store, { env, dataset: dataset.name, day });
-  if (previousRows !== undefined && !options.allowShrink) assertNoShrink(dataset.name, day, previousRows, rows, maxShrink);
+  if (previousRows !== undefined && !options.allowShrink)
+    assertNoShrink(dataset.name, day, previousRows, rows, maxShrink);
   await options.beforeCommit?.();
   const key = prefix + partFileName(0);
   await store.put(key, body, { contentType: "application/vnd.apache.parquet" });
