@@ -9,6 +9,10 @@
  *
  * The non-obvious setting is `ms mon client mode = crc`: without it radosgw waits 300 s for an
  * auth handshake that never comes.
+ *
+ * Measured pitfall: this radosgw (Ceph 16) honours `If-None-Match: *` on an unversioned bucket
+ * only; with versioning enabled a conditional PUT silently creates a new version. The bucket made
+ * here is unversioned. (AWS S3 honours conditional writes on versioned buckets too.)
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
@@ -59,7 +63,13 @@ const STARTUP_TIMEOUT_MS = 90_000;
 export async function startRadosgw(options: { bucket?: string } = {}): Promise<RadosgwHandle> {
   const dir = await mkdtemp(join(tmpdir(), "radosgw-"));
   const children: ChildProcess[] = [];
+  // If the test process exits without stop() (a crash, a timeout), the daemons go with it.
+  const onExit = () => {
+    for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
+  };
+  process.once("exit", onExit);
   const stop = async () => {
+    process.off("exit", onExit);
     for (const child of children.reverse()) await killChild(child);
     await rm(dir, { recursive: true, force: true });
   };
