@@ -13,6 +13,7 @@
  *   pnpm tsx bench/transform.ts            (BENCH_TRANSFORM_ROWS=200000 for a quick run)
  */
 import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, realpath, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -79,11 +80,24 @@ export async function generateRawDay(
   let bytes = 0;
   const dayStart = Date.parse(`${DAY}T00:00:00Z`) / 1000;
   const locations: string[] = [];
+  const pageRef = (body: string, records: number) => {
+    const sha256 = createHash("sha256").update(body).digest("hex");
+    return {
+      body: `sha256-${sha256}.json`,
+      sha256,
+      bytes: Buffer.byteLength(body),
+      records,
+      url: "https://api.openaq.org/v3/bench",
+      status: 200,
+      headers: {},
+      fetchedAt: "2024-01-15T00:00:00.000Z",
+    };
+  };
   const manifestSensors: Array<{
     sensorId: number;
     locationId: number;
     parameterId: number;
-    pages: string[];
+    pages: ReturnType<typeof pageRef>[];
   }> = [];
   let left = rows;
   for (let l = 0; l < locationsCount; l++) {
@@ -111,11 +125,13 @@ export async function generateRawDay(
               : Math.round((5 + ((sensorId + i * 7) % 900) / 10) * 10) / 10;
         results.push(measurement(p, dayStart + i * FIVE_MIN, value, h === 999));
       }
-      const name = `sensor-${sensorId}-p0001.json`;
       const body = envelope(results);
-      await writeFile(join(mDir, name), body);
+      const ref = pageRef(body, n);
+      await writeFile(join(mDir, ref.body), body);
+      // The DuckDB side takes the sensor id from the file name: the same bytes under the earlier name.
+      await writeFile(join(mDir, `sensor-${sensorId}-p0001.json`), body);
       bytes += Buffer.byteLength(body);
-      manifestSensors.push({ sensorId, locationId, parameterId: p.id, pages: [name] });
+      manifestSensors.push({ sensorId, locationId, parameterId: p.id, pages: [ref] });
     }
     const first = stamp(dayStart - 86_400 * 400, 420);
     const last = stamp(dayStart + 86_400, 420);
@@ -124,23 +140,31 @@ export async function generateRawDay(
     );
   }
   // The real listing pages at 1,000 locations; so does this one.
-  const locationPages: string[] = [];
+  const locationPages: ReturnType<typeof pageRef>[] = [];
   for (let i = 0; i * 1000 < locations.length; i++) {
-    const name = `locations-p${pad(i + 1, 4)}.json`;
-    const body = envelope(locations.slice(i * 1000, (i + 1) * 1000));
-    await writeFile(join(locDir, name), body);
+    const slice = locations.slice(i * 1000, (i + 1) * 1000);
+    const body = envelope(slice);
+    const ref = pageRef(body, slice.length);
+    await writeFile(join(locDir, ref.body), body);
+    await writeFile(join(locDir, `locations-p${pad(i + 1, 4)}.json`), body);
     bytes += Buffer.byteLength(body);
-    locationPages.push(name);
+    locationPages.push(ref);
   }
+  // The write-once layout: content-addressed bodies and one run manifest, so transform's sha256
+  // check of every body is part of what is measured.
+  const runId = "20240115T000000000Z-be0c00";
   const manifest = {
-    version: 1,
+    version: 2,
+    runId,
     day: DAY,
     countryId: 56,
+    startedAt: "2024-01-15T00:00:00.000Z",
+    completedAt: "2024-01-15T00:00:00.000Z",
     locationsPages: locationPages,
     sensors: manifestSensors,
     skippedSensors: [],
   };
-  await writeFile(join(mDir, "manifest.json"), JSON.stringify(manifest));
+  await writeFile(join(mDir, `run-${runId}.manifest.json`), JSON.stringify(manifest));
   return { bytes, sensors };
 }
 

@@ -1,9 +1,9 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
-import { decodeParquet, type IsoDay, utcDayWindow } from "@openaq-lakehouse/pipeline-core";
 import type { FakeOpenAq } from "@openaq-lakehouse/fake-openaq";
 import { toJson } from "@openaq-lakehouse/fake-openaq/json";
 import { measurementJson, periodEnds } from "@openaq-lakehouse/fake-openaq/responses";
+import { decodeParquet, type IsoDay, utcDayWindow } from "@openaq-lakehouse/pipeline-core";
 
 /**
  * Shared pieces of the end-to-end tests: a byte-level snapshot of a lake folder, and an oracle
@@ -15,8 +15,11 @@ import { measurementJson, periodEnds } from "@openaq-lakehouse/fake-openaq/respo
 const DATA_LAYERS = /^(dev|prod)\/(raw|processed|quarantine)\//;
 
 /**
- * Every object of the data layers, keyed by lake key. A raw `.meta.json` sidecar records when the
- * page was fetched; that one field is the clock, not data, so it is blanked before comparing.
+ * Every object of the data layers, keyed by lake key. Raw is write-once: every extract run adds its
+ * own `run-{id}.manifest.json` beside the (content-addressed, shared) bodies. The snapshot keeps
+ * only the newest manifest of each day, under the name `run-(newest).manifest.json`, with its clock
+ * fields (run id, start and end, each page's fetch time) blanked: they are the clock, not data.
+ * Two lakes with the same snapshot hold the same bodies and the same newest answer.
  */
 export async function lakeSnapshot(root: string): Promise<Map<string, string>> {
   const out = new Map<string, string>();
@@ -34,6 +37,19 @@ export async function lakeSnapshot(root: string): Promise<Map<string, string>> {
         const key = relative(root, path).split("\\").join("/");
         if (!DATA_LAYERS.test(key) || e.name.startsWith(".tmp-")) continue;
         let bytes = await readFile(path);
+        if (/\/run-[^/]+\.manifest\.json$/.test(key)) {
+          const newest = entries
+            .map((x) => x.name)
+            .filter((n) => /^run-.+\.manifest\.json$/.test(n))
+            .sort()
+            .at(-1);
+          if (e.name !== newest) continue;
+          out.set(
+            key.replace(/run-[^/]+\.manifest\.json$/, "run-(newest).manifest.json"),
+            normalizedManifest(bytes),
+          );
+          continue;
+        }
         if (key.endsWith(".meta.json")) {
           const meta = JSON.parse(bytes.toString("utf8")) as Record<string, unknown>;
           meta.fetchedAt = "(clock)";
@@ -45,6 +61,26 @@ export async function lakeSnapshot(root: string): Promise<Map<string, string>> {
   }
   await walk(root);
   return out;
+}
+
+function normalizedManifest(bytes: Buffer): string {
+  const m = JSON.parse(bytes.toString("utf8")) as Record<string, unknown>;
+  const clockless = (pages: unknown) =>
+    (pages as Array<Record<string, unknown>>).map((p) => ({ ...p, fetchedAt: "(clock)" }));
+  const sensors = (m.sensors as Array<Record<string, unknown>>).map((s) => ({
+    ...s,
+    pages: clockless(s.pages),
+  }));
+  return Buffer.from(
+    JSON.stringify({
+      ...m,
+      runId: "(clock)",
+      startedAt: "(clock)",
+      completedAt: "(clock)",
+      locationsPages: clockless(m.locationsPages),
+      sensors,
+    }),
+  ).toString("base64");
 }
 
 export function keysOf(snapshot: Map<string, string>, layer: string): string[] {

@@ -1,10 +1,9 @@
-import { existsSync } from "node:fs";
-import { cp, mkdtemp, rm } from "node:fs/promises";
+import { cp, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type FakeOpenAq, startFakeOpenAq } from "@openaq-lakehouse/fake-openaq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../packages/extractor/src/cli/cli.js";
-import { type FakeOpenAq, startFakeOpenAq } from "@openaq-lakehouse/fake-openaq";
 import { expectedDay, keysOf, lakeSnapshot, parquetRows } from "./e2e-support.js";
 
 /**
@@ -143,7 +142,9 @@ describe("extract + transform for one day", () => {
     server.setFaults({ forced: [{ sensorId, kind: "500" }] });
     let r: Result;
     try {
-      r = await pipeline(["run", "--lake", broken, "--date", DAY], { OPENAQ_MAX_RETRIES: "2" });
+      r = await pipeline(["run", "--lookback", "0", "--lake", broken, "--date", DAY], {
+        OPENAQ_MAX_RETRIES: "2",
+      });
     } finally {
       server.setFaults({});
     }
@@ -153,15 +154,21 @@ describe("extract + transform for one day", () => {
     expect(sentence).toMatch(/500|Internal Server Error/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(`${r.stdout}${r.stderr}`).not.toContain(KEY);
-    // Extract left no manifest, so the day is not "complete"; processed is the previous good run's.
-    expect(existsSync(join(broken, `dev/raw/measurements/${PART}/manifest.json`))).toBe(false);
+    // The failed extract committed no run: the day's only run manifest is the earlier good one.
+    const runs = (await readdir(join(broken, `dev/raw/measurements/${PART}`))).filter((n) =>
+      n.startsWith("run-"),
+    );
+    expect(runs).toHaveLength(1);
     const snapshot = await lakeSnapshot(broken);
     for (const key of keysOf(referenceSnapshot, "processed"))
       expect(snapshot.get(key)).toBe(referenceSnapshot.get(key));
     expect(keysOf(snapshot, "processed")).toEqual(keysOf(referenceSnapshot, "processed"));
+    // Raw is write-once: the earlier good run is still there, and transform replays it unchanged.
     const t = await pipeline(["transform", "--lake", broken, "--date", DAY]);
-    expect(t.code).toBe(1);
-    expect(t.stderr.trim()).toBe(`No complete extract for ${DAY} in dev: run extract first.`);
+    expect(t.code, t.stderr).toBe(0);
+    const replayed = await lakeSnapshot(broken);
+    for (const key of keysOf(referenceSnapshot, "processed"))
+      expect(replayed.get(key)).toBe(referenceSnapshot.get(key));
   }, 120_000);
 
   it("and the next good run heals it", async () => {
