@@ -1,3 +1,4 @@
+import { isS3Lake } from "@openaq-lakehouse/pipeline-core";
 import type { CliArgs } from "./args.js";
 import { type ApiSource, apiSource, type RuntimeConfig } from "./config.js";
 
@@ -39,7 +40,7 @@ export function planFor(args: CliArgs, config: RuntimeConfig): Plan {
       : args.command === "backfill"
         ? ["extract, transform, catalog per day (days already complete are skipped unless --force)", "views"]
         : [args.command];
-  const s3 = args.lake.startsWith("s3://");
+  const s3 = isS3Lake(args.lake);
   const plan: Plan = {
     command: args.command,
     env: args.env,
