@@ -6,6 +6,7 @@ import {
   LAYERS,
 } from "@openaq-lakehouse/pipeline-core";
 import * as pulumi from "@pulumi/pulumi";
+import { SSM_AGENT_ACTIONS } from "../iam/access-policies.js";
 import {
   apiKeyParameterName,
   OWOX_RESULT_PREFIXES,
@@ -106,7 +107,11 @@ export const bucketProtection: StackRule = {
 };
 
 /** Actions that have no resource-level permissions: `"Resource": "*"` is the narrowest possible. */
-export const ACTIONS_WITHOUT_RESOURCE_SCOPE = ["ecr:GetAuthorizationToken", "sts:GetCallerIdentity"];
+export const ACTIONS_WITHOUT_RESOURCE_SCOPE = [
+  "ecr:GetAuthorizationToken",
+  "sts:GetCallerIdentity",
+  ...SSM_AGENT_ACTIONS,
+];
 
 function isWildcardResource(resource: string): boolean {
   return (
