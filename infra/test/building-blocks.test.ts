@@ -112,17 +112,29 @@ describe("pipeline AWS profiles", () => {
 });
 
 describe("pipeline policy", () => {
-  it("lists only its env's prefix, and its results prefix", () => {
+  it("lists only its env's lake areas, its results prefix included", () => {
     const list = pipelinePolicy({ scope, env: "prod", bucket: "b", crawler: false }).Statement.find(
-      (s) => s.Sid === "ListOwnPrefixes",
+      (s) => s.Sid === "ListOwnLakeAreas",
     );
-    expect(list?.Condition).toEqual({ StringLike: { "s3:prefix": ["prod/*", "athena-results/prod/*"] } });
+    expect(list?.Condition).toEqual({
+      StringLike: {
+        "s3:prefix": [
+          "prod/raw/*",
+          "prod/processed/*",
+          "prod/quarantine/*",
+          "prod/_state/*",
+          "prod/_leases/*",
+          "prod/_staging/*",
+          "athena-results/prod/*",
+        ],
+      },
+    });
     expect(iamGlobMatches("prod/*", "dev/raw/x")).toBe(false);
   });
   it("grants the crawler only when it exists", () => {
     expect(
       pipelinePolicy({ scope, env: "dev", bucket: "b", crawler: false }).Statement.some(
-        (s) => s.Sid === "RunOwnCrawler",
+        (s) => s.Sid === "OwnCrawler",
       ),
     ).toBe(false);
   });

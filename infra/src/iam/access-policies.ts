@@ -5,7 +5,7 @@ import {
   ENVIRONMENTS,
   type Environment,
   LAKE_CONTRACT,
-  LAYERS,
+  type LakeArea,
   type Layer,
   SERVICE_CONTRACT,
   SERVING_VIEWS,
@@ -69,9 +69,6 @@ const GLUE_PARTITION_WRITE_ACTIONS = [
   "glue:BatchDeletePartition",
 ];
 
-/** `CREATE OR REPLACE VIEW` in Athena creates/updates a Glue VIRTUAL_VIEW table. */
-const GLUE_VIEW_WRITE_ACTIONS = ["glue:CreateTable", "glue:UpdateTable", "glue:DeleteTable"];
-
 const S3_OBJECT_WRITE_ACTIONS = [
   "s3:PutObject",
   "s3:DeleteObject",
@@ -123,20 +120,41 @@ export function serviceResourceArns(scope: AwsScope, env: Environment, kind: Ser
   }
 }
 
-function sidOf(text: string): string {
-  return text
-    .split(/[^A-Za-z0-9]+/)
-    .filter(Boolean)
-    .map((w) => w[0]?.toUpperCase() + w.slice(1))
-    .join("");
+const KIND_WORDS: Record<ServiceResourceKind, string> = {
+  "glue-catalog": "",
+  "glue-database": "Database",
+  "glue-tables": "Tables",
+  "glue-views": "Views",
+  "athena-workgroup": "Workgroup",
+  "glue-crawler": "Crawler",
+  "api-key-parameter": "ApiKey",
+};
+
+/** `OwnTablesViews`, `OwnApiKey`, …: what a statement's resources are, for people reading the policy. */
+function serviceSid(kinds: readonly ServiceResourceKind[]): string {
+  const tables = kinds.includes("glue-tables") || kinds.includes("glue-views");
+  return `Own${kinds
+    .filter((k) => !(tables && k === "glue-database"))
+    .map((k) => KIND_WORDS[k])
+    .join("")}`;
 }
+
+const AREA_WORDS: Record<LakeArea, string> = {
+  raw: "Raw",
+  processed: "Processed",
+  quarantine: "Quarantine",
+  state: "State",
+  leases: "Leases",
+  staging: "Staging",
+  "athena-results": "AthenaResults",
+};
 
 /** The pipeline's S3 grants for one environment, one statement per lake area of the contract. */
 export function pipelineLakeStatements(scope: AwsScope, env: Environment, bucket: string): PolicyStatement[] {
   return [
     ...LAKE_CONTRACT.map(
       (area): PolicyStatement => ({
-        Sid: `Lake${sidOf(area.area)}`,
+        Sid: `Lake${AREA_WORDS[area.area]}`,
         Effect: "Allow",
         Action: [...area.objectActions],
         Resource: [s3ObjectsArn(scope, bucket, area.prefix(env))],
@@ -177,7 +195,7 @@ export function pipelinePolicy(p: PipelinePolicyInput): PolicyDocument {
   }
   const serviceStatements = [...groups.values()].map(
     (g): PolicyStatement => ({
-      Sid: sidOf(g.on.join(" ")),
+      Sid: serviceSid(g.on),
       Effect: "Allow",
       Action: g.actions,
       Resource: g.on.flatMap((kind) => serviceResourceArns(scope, env, kind)),

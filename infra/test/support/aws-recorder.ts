@@ -4,7 +4,7 @@
  * by SDK test doubles). Athena's own calls on the caller's behalf (Glue reads and view writes for a
  * statement, the result object in the workgroup's output location) are derived from each statement.
  */
-import { databaseName, type Environment, SERVING_VIEWS } from "@openaq-lakehouse/pipeline-core";
+import { databaseName, type Environment } from "@openaq-lakehouse/pipeline-core";
 import {
   athenaWorkgroupArn,
   glueCatalogArn,
@@ -130,7 +130,6 @@ function athenaStatementRequests(
     { action: "s3:PutObject", resource: `arn:aws:s3:::${bucket}/${resultsKey}` },
     { action: "s3:GetObject", resource: `arn:aws:s3:::${bucket}/${resultsKey}` },
   );
-  void SERVING_VIEWS;
   return requests;
 }
 
@@ -156,7 +155,7 @@ function athenaRequests(c: RecordedCall, setup: AthenaSetup): IamRequest[] {
 }
 
 export function iamRequestsOf(calls: readonly RecordedCall[], athena: AthenaSetup): IamRequest[] {
-  return calls.flatMap((c) => {
+  return calls.flatMap((c): IamRequest[] => {
     switch (c.service) {
       case "s3":
         return s3Requests(c);
@@ -173,6 +172,8 @@ export function iamRequestsOf(calls: readonly RecordedCall[], athena: AthenaSetu
         ];
       case "sns":
         return [{ action: "sns:Publish", resource: String(c.input.TopicArn) }];
+      default:
+        throw new Error(`The recorder has no IAM mapping for ${String(c.service)}.`);
     }
   });
 }
