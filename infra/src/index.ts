@@ -16,4 +16,5 @@ export * from "./iam/pipeline-profiles.js";
 export * from "./iam/policy-document.js";
 export * from "./names.js";
 export * from "./policy/policy-statements.js";
+export * from "./policy/principal-allow-lists.js";
 export * from "./policy/rules.js";
