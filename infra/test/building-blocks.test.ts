@@ -97,13 +97,11 @@ describe("Airflow bundle keys", () => {
 });
 
 describe("pipeline AWS profiles", () => {
-  it("assume each environment's role from the instance credentials", () => {
+  it("read the session the host mints for the environment (containers never reach IMDS)", () => {
     expect(pipelineAwsConfig(scope, ["dev"])).toBe(
       [
         "[profile openaq-pipeline-dev]",
-        "role_arn = arn:aws:iam::123456789012:role/openaq-pipeline-dev",
-        "credential_source = Ec2InstanceMetadata",
-        "role_session_name = openaq-pipeline-dev",
+        "credential_process = cat /etc/openaq/aws/credentials.json",
         "region = ap-southeast-1",
         "",
       ].join("\n"),

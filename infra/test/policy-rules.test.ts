@@ -205,7 +205,9 @@ describe("rule: IMDSv2", () => {
     );
   });
   it("fails an instance with optional tokens or no metadata options", () => {
-    expect(imdsV2Required.check(instance({ httpTokens: "optional", httpPutResponseHopLimit: 1 }))).toHaveLength(1);
+    expect(
+      imdsV2Required.check(instance({ httpTokens: "optional", httpPutResponseHopLimit: 1 })),
+    ).toHaveLength(1);
     expect(imdsV2Required.check(instance())).toHaveLength(2);
     expect(
       imdsV2Required.check({ type: "aws:ec2/launchTemplate:LaunchTemplate", name: "lt", inputs: {} }),
@@ -213,7 +215,9 @@ describe("rule: IMDSv2", () => {
   });
   it("fails a hop limit above 1 (containers behind Docker NAT would reach the role's credentials)", () => {
     for (const hops of [2, 64]) {
-      expect(imdsV2Required.check(instance({ httpTokens: "required", httpPutResponseHopLimit: hops }))).toEqual([
+      expect(
+        imdsV2Required.check(instance({ httpTokens: "required", httpPutResponseHopLimit: hops })),
+      ).toEqual([
         `metadataOptions.httpPutResponseHopLimit is ${hops}, expected 1 (no container reaches IMDS).`,
       ]);
     }
@@ -382,7 +386,11 @@ describe("rule: environment isolation", () => {
 describe("checkResources", () => {
   it("reports violations by rule and resource", () => {
     const v = checkResources([
-      { type: "aws:ec2/instance:Instance", name: "host", inputs: { metadataOptions: { httpPutResponseHopLimit: 1 } } },
+      {
+        type: "aws:ec2/instance:Instance",
+        name: "host",
+        inputs: { metadataOptions: { httpPutResponseHopLimit: 1 } },
+      },
     ]);
     expect(v).toEqual([
       {

@@ -1,12 +1,7 @@
 import { ENVIRONMENTS } from "@openaq-lakehouse/pipeline-core";
+import { CONTAINER_AWS_DIR, hostCredentialsDir } from "../iam/pipeline-profiles.js";
 import { renderCompose } from "./compose.js";
-import {
-  CONTAINER_AWS_CONFIG,
-  dagId,
-  LOCAL_LAKE_MOUNT,
-  type RenderedDagSpec,
-  renderDagSpec,
-} from "./dag-spec.js";
+import { dagId, LOCAL_LAKE_MOUNT, type RenderedDagSpec, renderDagSpec } from "./dag-spec.js";
 import { DEFAULT_EXTRACTOR_MEMORY_MIB, memoryBudget } from "./memory.js";
 import {
   type AirflowBundleOptions,
@@ -66,8 +61,9 @@ export function awsDagSpecs(opts: AirflowBundleOptions): RenderedDagSpec[] {
       ...(opts.awsConfigPath !== undefined && e.awsProfile !== undefined
         ? {
             awsConfigMount: {
-              source: `${HOST_BUNDLE_DIR}/${opts.awsConfigPath}`,
-              target: CONTAINER_AWS_CONFIG,
+              // That environment's folder only: its config and the session the host mints for it.
+              source: hostCredentialsDir(env),
+              target: CONTAINER_AWS_DIR,
             },
             awsProfile: e.awsProfile,
           }

@@ -159,7 +159,7 @@ export function renderDagSpec(input: DagSpecInput): RenderedDagSpec {
     environment: {
       ...input.environment,
       ...(input.awsConfigMount && input.awsProfile
-        ? { AWS_CONFIG_FILE: input.awsConfigMount.target, AWS_PROFILE: input.awsProfile }
+        ? { AWS_CONFIG_FILE: `${input.awsConfigMount.target}/config`, AWS_PROFILE: input.awsProfile }
         : {}),
     },
     forwardEnvironment: [...input.forwardEnvironment],

@@ -417,7 +417,7 @@ export function airflowHostPolicy(p: AirflowHostPolicyInput): PolicyDocument {
     {
       Sid: "AssumePipelineRoles",
       Effect: "Allow",
-      Action: ["sts:AssumeRole"],
+      Action: ["sts:AssumeRole", "sts:SetSourceIdentity"],
       Resource: p.pipelineRoleNames.map((name) => iamRoleArn(scope, name)),
     },
   );

@@ -416,10 +416,7 @@ export async function checkSecretOutputs(outputs: Record<string, unknown>): Prom
   for (const [name, raw] of Object.entries(outputs)) {
     const { value, secret } = await resolve(raw);
     if (secret) continue;
-    const paths = [
-      ...(SECRET_NAME.test(name) && isLeaf(value) ? [name] : []),
-      ...secretPaths(value, name),
-    ];
+    const paths = [...(SECRET_NAME.test(name) && isLeaf(value) ? [name] : []), ...secretPaths(value, name)];
     for (const p of paths) {
       violations.push({
         rule: "secret-outputs",
