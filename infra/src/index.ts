@@ -17,4 +17,5 @@ export * from "./iam/policy-document.js";
 export * from "./names.js";
 export * from "./policy/policy-statements.js";
 export * from "./policy/principal-allow-lists.js";
+export * from "./policy/principal-table.js";
 export * from "./policy/rules.js";

@@ -12,7 +12,7 @@ import {
   validateLocalOptions,
 } from "./options.js";
 import { FACTORY_MODULE, FACTORY_SOURCE, renderDagFile } from "./python.js";
-import { HOST_BUNDLE_DIR, IMAGE_FILE } from "./userdata.js";
+import { IMAGE_FILE } from "./userdata.js";
 
 export interface AirflowBundleFile {
   /** Path relative to the bundle root (`platform/airflow/` in the bucket). */

@@ -105,14 +105,15 @@ export function environmentStackSuite(env: Environment, expected: { bytesScanned
   });
 
   describe(`${env} stack: pipeline identity`, () => {
-    it("is a role only the Airflow host's role can assume", () => {
+    it("is a role only the Airflow host's role can assume, with the host's source identity", () => {
       const role = one(stack.resources, "aws:iam/role:Role").inputs;
       expect(role.name).toBe(pipelineRoleName(env));
       expect(JSON.parse(String(role.assumeRolePolicy)).Statement).toEqual([
         expect.objectContaining({
           Effect: "Allow",
           Principal: { AWS: PLATFORM_OUTPUTS.hostRoleArn },
-          Action: "sts:AssumeRole",
+          Action: ["sts:AssumeRole", "sts:SetSourceIdentity"],
+          Condition: { StringEquals: { "sts:SourceIdentity": "openaq-airflow-host" } },
         }),
       ]);
     });
