@@ -1,4 +1,4 @@
-import type { Environment } from "@openaq-lakehouse/pipeline-core";
+import type { Environment, PipelineStep } from "@openaq-lakehouse/pipeline-core";
 
 /**
  * THE definition of the ingestion DAG. Both `openaq_ingestion_dev` and `openaq_ingestion_prod` are
@@ -6,9 +6,8 @@ import type { Environment } from "@openaq-lakehouse/pipeline-core";
  * differ only in the environment-specific values (env name, schedule, start date, parameter names).
  */
 
-/** The pipeline steps the DAG runs, in order (DESIGN §5; `run`, `backfill`, `query` are not tasks). */
-export const PIPELINE_STEPS = ["extract", "transform", "catalog", "views", "validate"] as const;
-export type PipelineStep = (typeof PIPELINE_STEPS)[number];
+/** The pipeline steps the DAG runs, in order: the contract's (`run`, `backfill`, `query` are not tasks). */
+export { PIPELINE_STEPS, type PipelineStep } from "@openaq-lakehouse/pipeline-core";
 
 export interface RetryPolicy {
   retries: number;
