@@ -74,8 +74,6 @@ export const EXTRACTOR_POOL = "openaq_extractor";
 export const DAG_SPEC_FORMAT = "openaq-dag-spec/1";
 /** Where the local-mode lake folder appears inside the extractor container. */
 export const LOCAL_LAKE_MOUNT = "/lake";
-/** Where the AWS config file (per-environment profiles) appears inside the extractor container. */
-export const CONTAINER_AWS_CONFIG = "/etc/openaq/aws-config";
 
 export function dagId(env: Environment): string {
   return `openaq_ingestion_${env}`;
@@ -111,7 +109,7 @@ export interface RenderedDagSpec {
   forwardEnvironment: string[];
   /** Local mode: the lake folder on the Docker host, bind-mounted at `/lake`. */
   lakeMount: { source: string; target: string } | null;
-  /** AWS config file mounted read-only; with `AWS_CONFIG_FILE`/`AWS_PROFILE` in `environment`. */
+  /** The environment's AWS folder (config + minted session) mounted read-only; `AWS_CONFIG_FILE`/`AWS_PROFILE` in `environment`. */
   awsConfigMount: { source: string; target: string } | null;
   tasks: Array<{
     id: PipelineStep;
