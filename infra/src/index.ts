@@ -17,6 +17,8 @@ export * from "./iam/pipeline-profiles.js";
 export * from "./iam/policy-document.js";
 export * from "./names.js";
 export * from "./policy/policy-statements.js";
+export * from "./policy/principal-allow-lists.js";
+export * from "./policy/principal-table.js";
 export * from "./policy/rules.js";
 export * from "./sleep/host-files.js";
 export * from "./sleep/wake-times.js";

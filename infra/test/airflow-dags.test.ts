@@ -256,11 +256,12 @@ describe("DAG files", () => {
     for (const env of ["dev", "prod"] as const) {
       for (const t of dag(result, `openaq_ingestion_${env}`).tasks) {
         expect(t.environment.AWS_PROFILE).toBe(`openaq-pipeline-${env}`);
-        expect(t.environment.AWS_CONFIG_FILE).toBe("/etc/openaq/aws-config");
+        // Only its own environment's folder (config + the session the host mints): never the other's.
+        expect(t.environment.AWS_CONFIG_FILE).toBe("/etc/openaq/aws/config");
         expect(t.mounts).toEqual([
           {
-            Source: "/opt/openaq-airflow/bundle/aws/config",
-            Target: "/etc/openaq/aws-config",
+            Source: `/opt/openaq-airflow/credentials/openaq-pipeline-${env}`,
+            Target: "/etc/openaq/aws",
             Type: "bind",
             ReadOnly: true,
           },

@@ -97,13 +97,11 @@ describe("Airflow bundle keys", () => {
 });
 
 describe("pipeline AWS profiles", () => {
-  it("assume each environment's role from the instance credentials", () => {
+  it("read the session the host mints for the environment (containers never reach IMDS)", () => {
     expect(pipelineAwsConfig(scope, ["dev"])).toBe(
       [
         "[profile openaq-pipeline-dev]",
-        "role_arn = arn:aws:iam::123456789012:role/openaq-pipeline-dev",
-        "credential_source = Ec2InstanceMetadata",
-        "role_session_name = openaq-pipeline-dev",
+        "credential_process = cat /etc/openaq/aws/credentials.json",
         "region = ap-southeast-1",
         "",
       ].join("\n"),
@@ -112,17 +110,29 @@ describe("pipeline AWS profiles", () => {
 });
 
 describe("pipeline policy", () => {
-  it("lists only its env's prefix, and its results prefix", () => {
+  it("lists only its env's lake areas, its results prefix included", () => {
     const list = pipelinePolicy({ scope, env: "prod", bucket: "b", crawler: false }).Statement.find(
-      (s) => s.Sid === "ListOwnPrefixes",
+      (s) => s.Sid === "ListOwnLakeAreas",
     );
-    expect(list?.Condition).toEqual({ StringLike: { "s3:prefix": ["prod/*", "athena-results/prod/*"] } });
+    expect(list?.Condition).toEqual({
+      StringLike: {
+        "s3:prefix": [
+          "prod/raw/*",
+          "prod/processed/*",
+          "prod/quarantine/*",
+          "prod/_state/*",
+          "prod/_leases/*",
+          "prod/_staging/*",
+          "athena-results/prod/*",
+        ],
+      },
+    });
     expect(iamGlobMatches("prod/*", "dev/raw/x")).toBe(false);
   });
   it("grants the crawler only when it exists", () => {
     expect(
       pipelinePolicy({ scope, env: "dev", bucket: "b", crawler: false }).Statement.some(
-        (s) => s.Sid === "RunOwnCrawler",
+        (s) => s.Sid === "OwnCrawler",
       ),
     ).toBe(false);
   });

@@ -200,16 +200,27 @@ describe("rule: IMDSv2", () => {
     inputs: metadataOptions ? { metadataOptions } : {},
   });
   it("passes an instance requiring tokens", () => {
-    expect(imdsV2Required.check(instance({ httpTokens: "required", httpPutResponseHopLimit: 2 }))).toEqual(
+    expect(imdsV2Required.check(instance({ httpTokens: "required", httpPutResponseHopLimit: 1 }))).toEqual(
       [],
     );
   });
   it("fails an instance with optional tokens or no metadata options", () => {
-    expect(imdsV2Required.check(instance({ httpTokens: "optional" }))).toHaveLength(1);
-    expect(imdsV2Required.check(instance())).toHaveLength(1);
+    expect(
+      imdsV2Required.check(instance({ httpTokens: "optional", httpPutResponseHopLimit: 1 })),
+    ).toHaveLength(1);
+    expect(imdsV2Required.check(instance())).toHaveLength(2);
     expect(
       imdsV2Required.check({ type: "aws:ec2/launchTemplate:LaunchTemplate", name: "lt", inputs: {} }),
-    ).toHaveLength(1);
+    ).toHaveLength(2);
+  });
+  it("fails a hop limit above 1 (containers behind Docker NAT would reach the role's credentials)", () => {
+    for (const hops of [2, 64]) {
+      expect(
+        imdsV2Required.check(instance({ httpTokens: "required", httpPutResponseHopLimit: hops })),
+      ).toEqual([
+        `metadataOptions.httpPutResponseHopLimit is ${hops}, expected 1 (no container reaches IMDS).`,
+      ]);
+    }
   });
 });
 
@@ -232,7 +243,7 @@ describe("rule: no security group open to the world", () => {
       noWorldOpenSecurityGroup.check(
         sg([{ protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["0.0.0.0/0"] }]),
       ),
-    ).toEqual(["Ingress tcp 22-22 is open to the world."]);
+    ).toEqual(["Ingress tcp 22-22 is open to 0.0.0.0/0, a public range."]);
     expect(
       noWorldOpenSecurityGroup.check(
         sg([{ protocol: "tcp", fromPort: 8080, toPort: 8080, ipv6CidrBlocks: ["::/0"] }]),
@@ -374,7 +385,13 @@ describe("rule: environment isolation", () => {
 
 describe("checkResources", () => {
   it("reports violations by rule and resource", () => {
-    const v = checkResources([{ type: "aws:ec2/instance:Instance", name: "host", inputs: {} }]);
+    const v = checkResources([
+      {
+        type: "aws:ec2/instance:Instance",
+        name: "host",
+        inputs: { metadataOptions: { httpPutResponseHopLimit: 1 } },
+      },
+    ]);
     expect(v).toEqual([
       {
         rule: "ec2-imdsv2-required",

@@ -16,7 +16,7 @@ describe("dev stack with the optional crawler", () => {
       schemaChangePolicy: { updateBehavior: "LOG", deleteBehavior: "LOG" },
     });
     const pipeline = policyOf(one(stack.resources, "aws:iam/rolePolicy:RolePolicy", "pipeline-dev-policy"));
-    expect(pipeline.Statement.find((s) => s.Sid === "RunOwnCrawler")).toMatchObject({
+    expect(pipeline.Statement.find((s) => s.Sid === "OwnCrawler")).toMatchObject({
       Action: ["glue:StartCrawler", "glue:GetCrawler"],
       Resource: [`arn:aws:glue:${MOCK.region}:${MOCK.accountId}:crawler/openaq-dev-processed`],
     });

@@ -154,14 +154,14 @@ describe("platform stack", () => {
     }
   });
 
-  it("runs Airflow on a t3.small with IMDSv2 (hop limit 2), an encrypted root and the current AL2023 AMI", () => {
+  it("runs Airflow on a t3.small with IMDSv2 (hop limit 1: no container reaches it), an encrypted root and the current AL2023 AMI", () => {
     const instance = one(stack.resources, "aws:ec2/instance:Instance").inputs;
     expect(instance.instanceType).toBe("t3.small");
     expect(instance.ami).toBe(MOCK.amiId);
     expect(instance.metadataOptions).toMatchObject({
       httpEndpoint: "enabled",
       httpTokens: "required",
-      httpPutResponseHopLimit: 2,
+      httpPutResponseHopLimit: 1,
     });
     expect(instance.rootBlockDevice).toMatchObject({ encrypted: true, volumeSize: 10, volumeType: "gp3" });
     expect(instance.subnetId).toBe([...MOCK.defaultSubnetIds].sort()[0]);
@@ -176,9 +176,15 @@ describe("platform stack", () => {
     expect(sg.ingress).toEqual([]);
     expect((sg.egress as Array<Record<string, unknown>>).map((e) => e.fromPort).sort()).toEqual([443, 80]);
     expect(sg.vpcId).toBe(MOCK.defaultVpcId);
-    expect(one(stack.resources, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").inputs.policyArn).toBe(
-      "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+    // Session Manager through the host's own policy: AmazonSSMManagedInstanceCore would grant ssm:GetParameter on *.
+    expect(
+      stack.resources.filter((r) => r.type === "aws:iam/rolePolicyAttachment:RolePolicyAttachment"),
+    ).toEqual([]);
+    const doc = policyOf(one(stack.resources, "aws:iam/rolePolicy:RolePolicy"));
+    expect(doc.Statement.find((s) => s.Sid === "SessionManagerAgent")?.Action).toContain(
+      "ssmmessages:OpenDataChannel",
     );
+    expect(doc.Statement.find((s) => s.Sid === "DenyApiKeys")).toMatchObject({ Effect: "Deny" });
   });
 
   it("gives the host role platform rights only: pull, bundle, alerts, and assuming each env's pipeline role", () => {

@@ -1,12 +1,7 @@
-import { ENVIRONMENTS } from "@openaq-lakehouse/pipeline-core";
+import { awsContainerEnvironment, ENVIRONMENTS, lakeUri } from "@openaq-lakehouse/pipeline-core";
+import { CONTAINER_AWS_DIR, hostCredentialsDir } from "../iam/pipeline-profiles.js";
 import { renderCompose } from "./compose.js";
-import {
-  CONTAINER_AWS_CONFIG,
-  dagId,
-  LOCAL_LAKE_MOUNT,
-  type RenderedDagSpec,
-  renderDagSpec,
-} from "./dag-spec.js";
+import { dagId, LOCAL_LAKE_MOUNT, type RenderedDagSpec, renderDagSpec } from "./dag-spec.js";
 import { DEFAULT_EXTRACTOR_MEMORY_MIB, memoryBudget } from "./memory.js";
 import {
   type AirflowBundleOptions,
@@ -17,7 +12,7 @@ import {
   validateLocalOptions,
 } from "./options.js";
 import { FACTORY_MODULE, FACTORY_SOURCE, renderDagFile } from "./python.js";
-import { HOST_BUNDLE_DIR, IMAGE_FILE } from "./userdata.js";
+import { IMAGE_FILE } from "./userdata.js";
 
 export interface AirflowBundleFile {
   /** Path relative to the bundle root (`platform/airflow/` in the bucket). */
@@ -41,7 +36,7 @@ export function awsDagSpecs(opts: AirflowBundleOptions): RenderedDagSpec[] {
   validateBundleOptions(opts);
   const memoryMiB = opts.extractorMemoryMiB ?? DEFAULT_EXTRACTOR_MEMORY_MIB;
   memoryBudget(memoryMiB);
-  const lake = `s3://${opts.bucketName}`;
+  const lake = lakeUri(opts.bucketName);
   return ENVIRONMENTS.map((env) => {
     const e = opts.environments.find((x) => x.env === env);
     if (!e) throw new AirflowConfigError(`environments has no entry for ${env}.`); // unreachable after validation
@@ -54,20 +49,22 @@ export function awsDagSpecs(opts: AirflowBundleOptions): RenderedDagSpec[] {
       lake,
       region: opts.region,
       alertTopicArn: opts.alertTopicArn,
-      environment: {
-        PIPELINE_ENV: env,
-        LAKE_URI: lake,
-        AWS_REGION: opts.region,
-        ATHENA_WORKGROUP: e.athenaWorkgroup,
-        OPENAQ_API_KEY_PARAMETER: e.apiKeyParameterName,
-      },
+      // Built and checked by the contract's container-environment parser (pipeline-core).
+      environment: awsContainerEnvironment({
+        env,
+        bucket: opts.bucketName,
+        region: opts.region,
+        athenaWorkgroup: e.athenaWorkgroup,
+        apiKeyParameter: e.apiKeyParameterName,
+      }),
       forwardEnvironment: [],
       lakeMount: null,
       ...(opts.awsConfigPath !== undefined && e.awsProfile !== undefined
         ? {
             awsConfigMount: {
-              source: `${HOST_BUNDLE_DIR}/${opts.awsConfigPath}`,
-              target: CONTAINER_AWS_CONFIG,
+              // That environment's folder only: its config and the session the host mints for it.
+              source: hostCredentialsDir(env),
+              target: CONTAINER_AWS_DIR,
             },
             awsProfile: e.awsProfile,
           }

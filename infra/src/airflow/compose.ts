@@ -1,3 +1,4 @@
+import { adminUserShell } from "./admin-user.js";
 import { EXTRACTOR_POOL } from "./dag-spec.js";
 import { type ComposeService, SERVICE_MEMORY_MIB } from "./memory.js";
 
@@ -99,17 +100,12 @@ const AIRFLOW_ENV: Record<string, string> = {
 };
 
 // Runs once before the scheduler and webserver: schema migration, the admin user (password from
-// the secret file, never a default), and the one-slot pool every extractor task uses. Each step
+// the secret file, never a default, never on argv, applied at every run: admin-user.ts), and the one-slot pool every extractor task uses. Each step
 // is idempotent, so a re-run on `compose up` is harmless.
 const INIT_SCRIPT = [
   "set -euo pipefail",
   "airflow db migrate",
-  `if airflow users list -o json | grep -q '"username": "${ADMIN_USERNAME}"'; then`,
-  `  echo 'admin user exists'`,
-  "else",
-  `  airflow users create --username ${ADMIN_USERNAME} --role Admin --firstname OpenAQ --lastname Admin \\`,
-  '    --email admin@openaq-lakehouse.invalid --password "$$(cat /run/secrets/airflow_admin_password)"',
-  "fi",
+  ...adminUserShell(ADMIN_USERNAME),
   `airflow pools set ${EXTRACTOR_POOL} 1 'At most one extractor container on the host (memory budget)'`,
 ].join("\n");
 

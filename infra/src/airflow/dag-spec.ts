@@ -1,4 +1,4 @@
-import type { Environment } from "@openaq-lakehouse/pipeline-core";
+import type { Environment, PipelineStep } from "@openaq-lakehouse/pipeline-core";
 
 /**
  * THE definition of the ingestion DAG. Both `openaq_ingestion_dev` and `openaq_ingestion_prod` are
@@ -6,9 +6,8 @@ import type { Environment } from "@openaq-lakehouse/pipeline-core";
  * differ only in the environment-specific values (env name, schedule, start date, parameter names).
  */
 
-/** The pipeline steps the DAG runs, in order (DESIGN §5; `run`, `backfill`, `query` are not tasks). */
-export const PIPELINE_STEPS = ["extract", "transform", "catalog", "views", "validate"] as const;
-export type PipelineStep = (typeof PIPELINE_STEPS)[number];
+/** The pipeline steps the DAG runs, in order: the contract's (`run`, `backfill`, `query` are not tasks). */
+export { PIPELINE_STEPS, type PipelineStep } from "@openaq-lakehouse/pipeline-core";
 
 export interface RetryPolicy {
   retries: number;
@@ -75,8 +74,6 @@ export const EXTRACTOR_POOL = "openaq_extractor";
 export const DAG_SPEC_FORMAT = "openaq-dag-spec/1";
 /** Where the local-mode lake folder appears inside the extractor container. */
 export const LOCAL_LAKE_MOUNT = "/lake";
-/** Where the AWS config file (per-environment profiles) appears inside the extractor container. */
-export const CONTAINER_AWS_CONFIG = "/etc/openaq/aws-config";
 
 export function dagId(env: Environment): string {
   return `openaq_ingestion_${env}`;
@@ -112,7 +109,7 @@ export interface RenderedDagSpec {
   forwardEnvironment: string[];
   /** Local mode: the lake folder on the Docker host, bind-mounted at `/lake`. */
   lakeMount: { source: string; target: string } | null;
-  /** AWS config file mounted read-only; with `AWS_CONFIG_FILE`/`AWS_PROFILE` in `environment`. */
+  /** The environment's AWS folder (config + minted session) mounted read-only; `AWS_CONFIG_FILE`/`AWS_PROFILE` in `environment`. */
   awsConfigMount: { source: string; target: string } | null;
   tasks: Array<{
     id: PipelineStep;
@@ -159,7 +156,7 @@ export function renderDagSpec(input: DagSpecInput): RenderedDagSpec {
     environment: {
       ...input.environment,
       ...(input.awsConfigMount && input.awsProfile
-        ? { AWS_CONFIG_FILE: input.awsConfigMount.target, AWS_PROFILE: input.awsProfile }
+        ? { AWS_CONFIG_FILE: `${input.awsConfigMount.target}/config`, AWS_PROFILE: input.awsProfile }
         : {}),
     },
     forwardEnvironment: [...input.forwardEnvironment],

@@ -52,7 +52,7 @@ export function bundleObjectKey(path: string): string {
 }
 
 /**
- * The shared Airflow host: one EC2 instance (IMDSv2 only, hop limit 2 for containers, encrypted
+ * The shared Airflow host: one EC2 instance (IMDSv2 only, hop limit 1 so no container reaches it, encrypted
  * gp3 root), no inbound rule at all (people reach it through SSM Session Manager), an instance
  * profile whose role holds only platform rights, and the Airflow bundle in S3.
  */
@@ -75,12 +75,6 @@ export class AirflowHost extends pulumi.ComponentResource {
         description: "OpenAQ Airflow host (platform rights only).",
         tags: args.tags,
       },
-      parent,
-    );
-    // Session Manager access instead of SSH.
-    new aws.iam.RolePolicyAttachment(
-      `${name}-ssm-core`,
-      { role: role.name, policyArn: aws.iam.ManagedPolicy.AmazonSSMManagedInstanceCore },
       parent,
     );
     new aws.iam.RolePolicy(
@@ -156,7 +150,8 @@ export class AirflowHost extends pulumi.ComponentResource {
         metadataOptions: {
           httpEndpoint: "enabled",
           httpTokens: "required",
-          httpPutResponseHopLimit: 2,
+          // Hop limit 1: a container behind Docker NAT cannot reach IMDS (the host role's credentials).
+          httpPutResponseHopLimit: 1,
           instanceMetadataTags: "disabled",
         },
         rootBlockDevice: {

@@ -3,6 +3,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { pipelinePolicy } from "../iam/access-policies.js";
 import type { AwsScope } from "../iam/arns.js";
+import { PIPELINE_SOURCE_IDENTITY } from "../iam/pipeline-profiles.js";
 import { roleTrustPolicy } from "../iam/policy-document.js";
 import { pipelineRoleName } from "../names.js";
 
@@ -34,7 +35,9 @@ export class PipelineAccess extends pulumi.ComponentResource {
       {
         name: pipelineRoleName(args.env),
         description: `OpenAQ pipeline tasks, environment ${args.env}.`,
-        assumeRolePolicy: pulumi.output(args.hostRoleArn).apply(roleTrustPolicy),
+        assumeRolePolicy: pulumi
+          .output(args.hostRoleArn)
+          .apply((arn) => roleTrustPolicy(arn, PIPELINE_SOURCE_IDENTITY)),
         maxSessionDuration: 3600,
         tags: args.tags,
       },

@@ -1,12 +1,15 @@
 import {
-  athenaResultsPrefix,
   DATASETS,
   databaseName,
   datasetPrefix,
+  ENVIRONMENTS,
   type Environment,
-  LAYERS,
+  LAKE_CONTRACT,
+  type LakeArea,
   type Layer,
+  SERVICE_CONTRACT,
   SERVING_VIEWS,
+  type ServiceResourceKind,
 } from "@openaq-lakehouse/pipeline-core";
 import {
   AIRFLOW_BUNDLE_PREFIX,
@@ -66,9 +69,6 @@ const GLUE_PARTITION_WRITE_ACTIONS = [
   "glue:BatchDeletePartition",
 ];
 
-/** `CREATE OR REPLACE VIEW` in Athena creates/updates a Glue VIRTUAL_VIEW table. */
-const GLUE_VIEW_WRITE_ACTIONS = ["glue:CreateTable", "glue:UpdateTable", "glue:DeleteTable"];
-
 const S3_OBJECT_WRITE_ACTIONS = [
   "s3:PutObject",
   "s3:DeleteObject",
@@ -99,35 +99,73 @@ export interface PipelinePolicyInput {
   crawler: boolean;
 }
 
-/**
- * What one environment's pipeline container may do: write its env's raw/processed/quarantine
- * prefixes (and read them back), manage partitions and the serving views of its env's database, run
- * queries in its env's workgroup with results under its env's results prefix, read its env's API key.
- */
-export function pipelinePolicy(p: PipelinePolicyInput): PolicyDocument {
-  const { scope, env, bucket } = p;
-  const dataPrefixes = layerPrefixes(env, LAYERS);
-  const results = athenaResultsPrefix(env);
+/** The ARNs a contract resource kind stands for in one environment. */
+export function serviceResourceArns(scope: AwsScope, env: Environment, kind: ServiceResourceKind): string[] {
   const db = databaseName(env);
-  const statements: PolicyStatement[] = [
+  switch (kind) {
+    case "glue-catalog":
+      return [glueCatalogArn(scope)];
+    case "glue-database":
+      return [glueDatabaseArn(scope, db)];
+    case "glue-tables":
+      return DATASET_NAMES.map((t) => glueTableArn(scope, db, t));
+    case "glue-views":
+      return SERVING_VIEWS.map((v) => glueTableArn(scope, db, v));
+    case "athena-workgroup":
+      return [athenaWorkgroupArn(scope, workgroupName(env))];
+    case "glue-crawler":
+      return [glueCrawlerArn(scope, crawlerName(env))];
+    case "api-key-parameter":
+      return [ssmParameterArn(scope, apiKeyParameterName(env))];
+  }
+}
+
+const KIND_WORDS: Record<ServiceResourceKind, string> = {
+  "glue-catalog": "",
+  "glue-database": "Database",
+  "glue-tables": "Tables",
+  "glue-views": "Views",
+  "athena-workgroup": "Workgroup",
+  "glue-crawler": "Crawler",
+  "api-key-parameter": "ApiKey",
+};
+
+/** `OwnTablesViews`, `OwnApiKey`, …: what a statement's resources are, for people reading the policy. */
+function serviceSid(kinds: readonly ServiceResourceKind[]): string {
+  const tables = kinds.includes("glue-tables") || kinds.includes("glue-views");
+  return `Own${kinds
+    .filter((k) => !(tables && k === "glue-database"))
+    .map((k) => KIND_WORDS[k])
+    .join("")}`;
+}
+
+const AREA_WORDS: Record<LakeArea, string> = {
+  raw: "Raw",
+  processed: "Processed",
+  quarantine: "Quarantine",
+  state: "State",
+  leases: "Leases",
+  staging: "Staging",
+  "athena-results": "AthenaResults",
+};
+
+/** The pipeline's S3 grants for one environment, one statement per lake area of the contract. */
+export function pipelineLakeStatements(scope: AwsScope, env: Environment, bucket: string): PolicyStatement[] {
+  return [
+    ...LAKE_CONTRACT.map(
+      (area): PolicyStatement => ({
+        Sid: `Lake${AREA_WORDS[area.area]}`,
+        Effect: "Allow",
+        Action: [...area.objectActions],
+        Resource: [s3ObjectsArn(scope, bucket, area.prefix(env))],
+      }),
+    ),
     {
-      Sid: "WriteOwnDataPrefixes",
-      Effect: "Allow",
-      Action: S3_OBJECT_WRITE_ACTIONS,
-      Resource: dataPrefixes.map((prefix) => s3ObjectsArn(scope, bucket, prefix)),
-    },
-    {
-      Sid: "ReadOwnDataPrefixes",
-      Effect: "Allow",
-      Action: ["s3:GetObject"],
-      Resource: dataPrefixes.map((prefix) => s3ObjectsArn(scope, bucket, prefix)),
-    },
-    {
-      Sid: "ListOwnPrefixes",
+      Sid: "ListOwnLakeAreas",
       Effect: "Allow",
       Action: ["s3:ListBucket"],
       Resource: [s3BucketArn(scope, bucket)],
-      Condition: { StringLike: { "s3:prefix": [`${env}/*`, `${results}*`] } },
+      Condition: { StringLike: { "s3:prefix": LAKE_CONTRACT.map((area) => `${area.prefix(env)}*`) } },
     },
     {
       // Not ListBucketMultipartUploads: it cannot be limited to a prefix and would list the other env's uploads.
@@ -136,60 +174,34 @@ export function pipelinePolicy(p: PipelinePolicyInput): PolicyDocument {
       Action: ["s3:GetBucketLocation"],
       Resource: [s3BucketArn(scope, bucket)],
     },
-    {
-      Sid: "AthenaResults",
-      Effect: "Allow",
-      Action: ["s3:GetObject", ...S3_OBJECT_WRITE_ACTIONS],
-      Resource: [s3ObjectsArn(scope, bucket, results)],
-    },
-    {
-      Sid: "AthenaOwnWorkgroup",
-      Effect: "Allow",
-      Action: ATHENA_QUERY_ACTIONS,
-      Resource: [athenaWorkgroupArn(scope, workgroupName(env))],
-    },
-    {
-      Sid: "GlueReadOwnDatabase",
-      Effect: "Allow",
-      Action: GLUE_READ_ACTIONS,
-      Resource: glueEnvironmentResources(scope, env),
-    },
-    {
-      Sid: "GluePartitionsOfOwnTables",
-      Effect: "Allow",
-      Action: GLUE_PARTITION_WRITE_ACTIONS,
-      Resource: [
-        glueCatalogArn(scope),
-        glueDatabaseArn(scope, db),
-        ...DATASET_NAMES.map((t) => glueTableArn(scope, db, t)),
-      ],
-    },
-    {
-      Sid: "GlueServingViewsOfOwnDatabase",
-      Effect: "Allow",
-      Action: GLUE_VIEW_WRITE_ACTIONS,
-      Resource: [
-        glueCatalogArn(scope),
-        glueDatabaseArn(scope, db),
-        ...SERVING_VIEWS.map((v) => glueTableArn(scope, db, v)),
-      ],
-    },
-    {
-      Sid: "ReadOwnApiKey",
-      Effect: "Allow",
-      Action: ["ssm:GetParameter"],
-      Resource: [ssmParameterArn(scope, apiKeyParameterName(env))],
-    },
   ];
-  if (p.crawler) {
-    statements.push({
-      Sid: "RunOwnCrawler",
-      Effect: "Allow",
-      Action: ["glue:StartCrawler", "glue:GetCrawler"],
-      Resource: [glueCrawlerArn(scope, crawlerName(env))],
-    });
+}
+
+/**
+ * What one environment's pipeline container may do, derived from the contract (pipeline-core
+ * `LAKE_CONTRACT`, `SERVICE_CONTRACT`): the S3 actions of each lake area of its env, and each AWS
+ * call of the pipeline on its env's catalog, workgroup, crawler (when it exists) and API key.
+ */
+export function pipelinePolicy(p: PipelinePolicyInput): PolicyDocument {
+  const { scope, env, bucket } = p;
+  const calls = SERVICE_CONTRACT.filter((c) => p.crawler || c.catalogMode !== "crawler");
+  // One statement per distinct resource set, so the document stays short and readable.
+  const groups = new Map<string, { on: readonly ServiceResourceKind[]; actions: string[] }>();
+  for (const call of calls) {
+    const key = call.on.join("+");
+    const group = groups.get(key) ?? { on: call.on, actions: [] };
+    group.actions.push(call.action);
+    groups.set(key, group);
   }
-  return policyDocument(...statements);
+  const serviceStatements = [...groups.values()].map(
+    (g): PolicyStatement => ({
+      Sid: serviceSid(g.on),
+      Effect: "Allow",
+      Action: g.actions,
+      Resource: g.on.flatMap((kind) => serviceResourceArns(scope, env, kind)),
+    }),
+  );
+  return policyDocument(...pipelineLakeStatements(scope, env, bucket), ...serviceStatements);
 }
 
 export interface CrawlerPolicyInput {
@@ -320,12 +332,50 @@ export interface AirflowHostPolicyInput {
 }
 
 /**
+ * What Session Manager and the SSM agent need on the host: `AmazonSSMManagedInstanceCore` without
+ * its `ssm:GetParameter(s)` on `*` (which would let the host, and any process on it, read every
+ * SecureString it can decrypt, both API keys included), and without documents, inventory and
+ * patching, which this host does not use. None of these actions has resource-level permissions.
+ */
+export const SSM_AGENT_ACTIONS = [
+  "ssm:UpdateInstanceInformation",
+  "ssmmessages:CreateControlChannel",
+  "ssmmessages:CreateDataChannel",
+  "ssmmessages:OpenControlChannel",
+  "ssmmessages:OpenDataChannel",
+  "ec2messages:AcknowledgeMessage",
+  "ec2messages:DeleteMessage",
+  "ec2messages:FailMessage",
+  "ec2messages:GetEndpoint",
+  "ec2messages:GetMessages",
+  "ec2messages:SendReply",
+] as const;
+
+/** Every environment's API-key parameter: what the host must never read, even if a broader grant is attached later. */
+export function apiKeyParameterArns(scope: AwsScope): string[] {
+  return ENVIRONMENTS.map((env) => ssmParameterArn(scope, apiKeyParameterName(env)));
+}
+
+/**
  * The Airflow host itself holds no data rights: it pulls the extractor image, reads its own bundle,
- * publishes failed-run alerts, and assumes the pipeline role of the environment a task runs for.
+ * publishes failed-run alerts, assumes the pipeline role of the environment a task runs for, and
+ * talks to Session Manager. An explicit Deny keeps both API keys out of its reach.
  */
 export function airflowHostPolicy(p: AirflowHostPolicyInput): PolicyDocument {
   const { scope, bucket } = p;
   return policyDocument(
+    {
+      Sid: "SessionManagerAgent",
+      Effect: "Allow",
+      Action: [...SSM_AGENT_ACTIONS],
+      Resource: ["*"],
+    },
+    {
+      Sid: "DenyApiKeys",
+      Effect: "Deny",
+      Action: ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath", "ssm:GetParameterHistory"],
+      Resource: apiKeyParameterArns(scope),
+    },
     {
       Sid: "EcrLogin",
       Effect: "Allow",
@@ -367,7 +417,7 @@ export function airflowHostPolicy(p: AirflowHostPolicyInput): PolicyDocument {
     {
       Sid: "AssumePipelineRoles",
       Effect: "Allow",
-      Action: ["sts:AssumeRole"],
+      Action: ["sts:AssumeRole", "sts:SetSourceIdentity"],
       Resource: p.pipelineRoleNames.map((name) => iamRoleArn(scope, name)),
     },
   );

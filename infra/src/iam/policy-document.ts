@@ -27,10 +27,21 @@ export function serviceTrustPolicy(service: string): string {
   });
 }
 
-/** A trust policy letting exactly one role (by ARN) assume the role. */
-export function roleTrustPolicy(roleArn: string): string {
+/**
+ * A trust policy letting exactly one role (by ARN) assume the role, and only with the given source
+ * identity, which then stays on the session and in CloudTrail for every call the session makes.
+ */
+export function roleTrustPolicy(roleArn: string, sourceIdentity?: string): string {
   return JSON.stringify({
     Version: "2012-10-17",
-    Statement: [{ Sid: "TrustRole", Effect: "Allow", Principal: { AWS: roleArn }, Action: "sts:AssumeRole" }],
+    Statement: [
+      {
+        Sid: "TrustRole",
+        Effect: "Allow",
+        Principal: { AWS: roleArn },
+        Action: sourceIdentity ? ["sts:AssumeRole", "sts:SetSourceIdentity"] : "sts:AssumeRole",
+        ...(sourceIdentity && { Condition: { StringEquals: { "sts:SourceIdentity": sourceIdentity } } }),
+      },
+    ],
   });
 }

@@ -6,6 +6,7 @@ import {
   LAYERS,
 } from "@openaq-lakehouse/pipeline-core";
 import * as pulumi from "@pulumi/pulumi";
+import { SSM_AGENT_ACTIONS } from "../iam/access-policies.js";
 import {
   apiKeyParameterName,
   OWOX_RESULT_PREFIXES,
@@ -21,6 +22,7 @@ import {
   parsePolicy,
   type RecordedResource,
 } from "./policy-statements.js";
+import { checkAllowLists } from "./principal-allow-lists.js";
 
 /**
  * Guardrails checked over every resource a stack registers (the `{type, name, inputs}` a Pulumi
@@ -106,7 +108,11 @@ export const bucketProtection: StackRule = {
 };
 
 /** Actions that have no resource-level permissions: `"Resource": "*"` is the narrowest possible. */
-export const ACTIONS_WITHOUT_RESOURCE_SCOPE = ["ecr:GetAuthorizationToken", "sts:GetCallerIdentity"];
+export const ACTIONS_WITHOUT_RESOURCE_SCOPE = [
+  "ecr:GetAuthorizationToken",
+  "sts:GetCallerIdentity",
+  ...SSM_AGENT_ACTIONS,
+];
 
 function isWildcardResource(resource: string): boolean {
   return (
@@ -147,44 +153,82 @@ export const iamLeastPrivilege: ResourceRule = {
 /** EC2 instances and launch templates require IMDSv2 tokens. */
 export const imdsV2Required: ResourceRule = {
   name: "ec2-imdsv2-required",
-  description: "EC2 instances and launch templates set metadataOptions.httpTokens to 'required'.",
+  description:
+    "EC2 instances and launch templates require IMDSv2 tokens (httpTokens 'required') with a response hop limit of 1.",
   check(resource) {
     if (
       resource.type !== "aws:ec2/instance:Instance" &&
       resource.type !== "aws:ec2/launchTemplate:LaunchTemplate"
     )
       return [];
-    const tokens = (resource.inputs.metadataOptions as { httpTokens?: string } | undefined)?.httpTokens;
-    return tokens === "required"
-      ? []
-      : [`metadataOptions.httpTokens is ${JSON.stringify(tokens)}, expected "required" (IMDSv2).`];
+    const options = resource.inputs.metadataOptions as
+      | { httpTokens?: string; httpPutResponseHopLimit?: number }
+      | undefined;
+    const problems: string[] = [];
+    if (options?.httpTokens !== "required")
+      problems.push(
+        `metadataOptions.httpTokens is ${JSON.stringify(options?.httpTokens)}, expected "required" (IMDSv2).`,
+      );
+    // Above 1, a container behind Docker's NAT can fetch the instance role's credentials.
+    if (options?.httpPutResponseHopLimit !== 1)
+      problems.push(
+        `metadataOptions.httpPutResponseHopLimit is ${JSON.stringify(options?.httpPutResponseHopLimit)}, expected 1 (no container reaches IMDS).`,
+      );
+    return problems;
   },
 };
 
-const WORLD = new Set(["0.0.0.0/0", "::/0"]);
+const PRIVATE_IPV4 = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];
 
-/** No inbound rule from the whole internet, on any port. */
+function ipv4(text: string): number | undefined {
+  const parts = text.split(".");
+  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) return undefined;
+  return parts.reduce((n, p) => n * 256 + Number(p), 0);
+}
+
+/** Whether `cidr` lies inside one of the private ranges (an allow-list: anything unparsable is not). */
+export function isPrivateCidr(cidr: string): boolean {
+  const [addr, bits] = cidr.split("/");
+  const length = Number(bits);
+  if (addr?.includes(":")) return /^f[cd][0-9a-f]{0,2}:/i.test(addr) && length >= 7;
+  const ip = ipv4(addr ?? "");
+  if (ip === undefined || !Number.isInteger(length) || length < 0 || length > 32) return false;
+  return PRIVATE_IPV4.some((range) => {
+    const [base, baseBits] = range.split("/");
+    const b = Number(baseBits);
+    if (length < b) return false;
+    const size = 2 ** (32 - b);
+    return Math.floor(ip / size) === Math.floor((ipv4(base ?? "") ?? -1) / size);
+  });
+}
+
+/** Inbound rules only from private address ranges (or other security groups): never from the internet, in any split. */
 export const noWorldOpenSecurityGroup: ResourceRule = {
   name: "no-world-open-ingress",
-  description: "Security groups have no inbound rule from 0.0.0.0/0 or ::/0 on any port.",
+  description:
+    "Security-group ingress comes only from private ranges (10/8, 172.16/12, 192.168/16, fc00::/7) or other security groups.",
   check(resource) {
-    const open = (rule: Record<string, unknown>) =>
-      [...((rule.cidrBlocks as string[]) ?? []), ...((rule.ipv6CidrBlocks as string[]) ?? [])].some((c) =>
-        WORLD.has(c),
+    const publicCidrs = (rule: Record<string, unknown>) =>
+      [...((rule.cidrBlocks as string[]) ?? []), ...((rule.ipv6CidrBlocks as string[]) ?? [])].filter(
+        (c) => !isPrivateCidr(c),
       );
     switch (resource.type) {
       case "aws:ec2/securityGroup:SecurityGroup":
-        return ((resource.inputs.ingress as Array<Record<string, unknown>>) ?? [])
-          .filter(open)
-          .map((rule) => `Ingress ${rule.protocol} ${rule.fromPort}-${rule.toPort} is open to the world.`);
+        return ((resource.inputs.ingress as Array<Record<string, unknown>>) ?? []).flatMap((rule) =>
+          publicCidrs(rule).map(
+            (c) =>
+              `Ingress ${rule.protocol} ${rule.fromPort}-${rule.toPort} is open to ${c}, a public range.`,
+          ),
+        );
       case "aws:ec2/securityGroupRule:SecurityGroupRule":
-        return resource.inputs.type === "ingress" && open(resource.inputs)
-          ? ["Ingress rule is open to the world."]
+        return resource.inputs.type === "ingress"
+          ? publicCidrs(resource.inputs).map((c) => `Ingress rule is open to ${c}, a public range.`)
           : [];
       case "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule":
-        return WORLD.has(String(resource.inputs.cidrIpv4)) || WORLD.has(String(resource.inputs.cidrIpv6))
-          ? ["Ingress rule is open to the world."]
-          : [];
+        return [resource.inputs.cidrIpv4, resource.inputs.cidrIpv6]
+          .filter((c): c is string => typeof c === "string")
+          .filter((c) => !isPrivateCidr(c))
+          .map((c) => `Ingress rule is open to ${c}, a public range.`);
       default:
         return [];
     }
@@ -337,10 +381,11 @@ export function checkResources(
     }
   }
   for (const rule of STACK_RULES) violations.push(...rule.check(resources));
+  for (const v of checkAllowLists(resources, opts)) violations.push({ rule: "principal-allow-lists", ...v });
   return violations;
 }
 
-const SECRET_NAME = /secret|password|passphrase|private.?key|token|api.?key$/i;
+const SECRET_NAME = /secret|passw(or)?d|pwd|passphrase|private.?key|token|credential|api.?key$/i;
 
 async function resolve(value: unknown): Promise<{ value: unknown; secret: boolean }> {
   // Stack outputs are lifted the same way: a plain object holding a secret Output becomes a secret output.
@@ -352,11 +397,16 @@ async function resolve(value: unknown): Promise<{ value: unknown; secret: boolea
   return { value: resolved, secret };
 }
 
+/** A value that would itself be the secret (a string, number…), not a group of fields to look into. */
+function isLeaf(value: unknown): boolean {
+  return value !== undefined && value !== null && typeof value !== "object";
+}
+
 function secretPaths(value: unknown, path: string): string[] {
   if (value === null || typeof value !== "object") return [];
   return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => {
     const p = `${path}.${k}`;
-    return [...(SECRET_NAME.test(k) && v !== undefined && v !== null ? [p] : []), ...secretPaths(v, p)];
+    return [...(SECRET_NAME.test(k) && isLeaf(v) ? [p] : []), ...secretPaths(v, p)];
   });
 }
 
@@ -366,10 +416,7 @@ export async function checkSecretOutputs(outputs: Record<string, unknown>): Prom
   for (const [name, raw] of Object.entries(outputs)) {
     const { value, secret } = await resolve(raw);
     if (secret) continue;
-    const paths = [
-      ...(SECRET_NAME.test(name) && value !== undefined ? [name] : []),
-      ...secretPaths(value, name),
-    ];
+    const paths = [...(SECRET_NAME.test(name) && isLeaf(value) ? [name] : []), ...secretPaths(value, name)];
     for (const p of paths) {
       violations.push({
         rule: "secret-outputs",

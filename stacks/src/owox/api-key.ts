@@ -34,6 +34,14 @@ export function decodeOwoxApiKey(key: string | undefined): OwoxApiKey {
   } catch {
     throw new OwoxSyncError("OWOX_API_KEY names an invalid origin.");
   }
+  // The sync sends the AWS secret access key to this origin: https only (plain http on loopback
+  // alone, for a local test server), so it never travels in clear text.
+  const loopback = ["127.0.0.1", "localhost", "[::1]"].includes(origin.hostname);
+  if (origin.protocol !== "https:" && !(origin.protocol === "http:" && loopback)) {
+    throw new OwoxSyncError(
+      `OWOX_API_KEY names the origin ${origin.origin}, which is not https://; refusing to send AWS credentials there.`,
+    );
+  }
   return { apiOrigin: origin.origin, apiKeyId: p.apiKeyId, apiKeySecret: p.apiKeySecret };
 }
 

@@ -14,6 +14,7 @@ import {
   type Environment,
   glueColumns,
   gluePartitionKeys,
+  LAKE_CONTRACT,
   SERVING_VIEWS,
 } from "@openaq-lakehouse/pipeline-core";
 import * as pulumi from "@pulumi/pulumi";
@@ -104,38 +105,39 @@ export function environmentStackSuite(env: Environment, expected: { bytesScanned
   });
 
   describe(`${env} stack: pipeline identity`, () => {
-    it("is a role only the Airflow host's role can assume", () => {
+    it("is a role only the Airflow host's role can assume, with the host's source identity", () => {
       const role = one(stack.resources, "aws:iam/role:Role").inputs;
       expect(role.name).toBe(pipelineRoleName(env));
       expect(JSON.parse(String(role.assumeRolePolicy)).Statement).toEqual([
         expect.objectContaining({
           Effect: "Allow",
           Principal: { AWS: PLATFORM_OUTPUTS.hostRoleArn },
-          Action: "sts:AssumeRole",
+          Action: ["sts:AssumeRole", "sts:SetSourceIdentity"],
+          Condition: { StringEquals: { "sts:SourceIdentity": "openaq-airflow-host" } },
         }),
       ]);
     });
 
-    it("writes only its env's raw/processed/quarantine prefixes and reads its own API key", () => {
+    it("holds the contract's grants on its env's lake areas and reads its own API key", () => {
       const s = statements("aws:iam/rolePolicy:RolePolicy");
-      const written = s.WriteOwnDataPrefixes!.Resource;
-      expect(written).toHaveLength(6);
-      for (const r of written)
-        expect(r).toMatch(
-          new RegExp(
-            `^arn:aws:s3:::${bucket}/${env}/(raw|processed|quarantine)/(measurements|locations)/\\*$`,
-          ),
+      for (const area of LAKE_CONTRACT) {
+        const sid = Object.keys(s).find((k) =>
+          s[k]?.Resource.includes(`arn:aws:s3:::${bucket}/${area.prefix(env)}*`),
         );
-      expect(s.ReadOwnApiKey!.Resource).toEqual([
+        expect(sid, area.area).toBeDefined();
+        expect(s[sid as string]?.Action).toEqual([...area.objectActions]);
+      }
+      expect(s.LakeRaw?.Action).not.toContain("s3:DeleteObject");
+      expect(s.OwnApiKey?.Resource).toEqual([
         `arn:aws:ssm:${MOCK.region}:${MOCK.accountId}:parameter/openaq-lakehouse/${env}/openaq-api-key`,
       ]);
-      expect(s.AthenaOwnWorkgroup!.Resource).toEqual([
+      expect(s.OwnWorkgroup?.Resource).toEqual([
         `arn:aws:athena:${MOCK.region}:${MOCK.accountId}:workgroup/${workgroupName(env)}`,
       ]);
-      expect(s.GluePartitionsOfOwnTables!.Resource).toContain(
+      expect(s.OwnTables?.Resource).toContain(
         `arn:aws:glue:${MOCK.region}:${MOCK.accountId}:table/${db}/measurements`,
       );
-      expect(s.GlueServingViewsOfOwnDatabase!.Resource.filter((r) => r.includes(":table/"))).toEqual(
+      expect(s.OwnViews?.Resource.filter((r) => r.includes(":table/"))).toEqual(
         SERVING_VIEWS.map((v) => `arn:aws:glue:${MOCK.region}:${MOCK.accountId}:table/${db}/${v}`),
       );
       expect(JSON.stringify(s)).not.toContain(`/${other}/`);

@@ -13,6 +13,7 @@ import {
   type IsoDay,
   PipelineError,
   parseIsoDay,
+  parseLakeUri,
 } from "@openaq-lakehouse/pipeline-core";
 import { DEFAULT_MAX_QUARANTINE_RATE } from "../steps/transform-quarantine.js";
 
@@ -320,16 +321,10 @@ function dashboardPort(command: Command, value: string | undefined): number | un
 }
 
 function checkLake(lake: string): void {
-  if (lake.trim() === "")
-    throw new UsageError("The lake is empty: pass --lake <folder> or --lake s3://bucket.");
-  if (lake.startsWith("s3://")) {
-    if (!/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(lake)) {
-      throw new UsageError(
-        `Invalid lake ${JSON.stringify(lake)}: expected s3://bucket or s3://bucket/prefix.`,
-      );
-    }
-  } else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(lake) && !lake.startsWith("file://")) {
-    throw new UsageError(`Unsupported lake ${JSON.stringify(lake)}: use a folder path or s3://bucket.`);
+  try {
+    parseLakeUri(lake);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
   }
 }
 

@@ -1,76 +1,26 @@
-import { PipelineError } from "@openaq-lakehouse/pipeline-core";
-import { type CatalogMode, parseCatalogMode } from "../steps/catalog.js";
+import {
+  type ContainerConfig,
+  isPipelineError,
+  isS3Lake,
+  PipelineError,
+  parseContainerEnv,
+} from "@openaq-lakehouse/pipeline-core";
 import { UsageError } from "./args.js";
 
 /**
- * What the CLI reads from the environment besides its flags (the container contract, shared with
- * the Airflow DAGs): where the API is and how to get its key, and the AWS settings of the env.
+ * What the CLI reads from the environment besides its flags: the container contract of
+ * pipeline-core (`CONTAINER_ENV_VARS`, parsed by `parseContainerEnv`), shared with the DAGs.
  */
-export interface RuntimeConfig {
-  /** OPENAQ_API_KEY, when given directly. Never printed. */
-  apiKey: string | undefined;
-  /** OPENAQ_API_KEY_PARAMETER: an SSM SecureString holding the key (read with the instance role). */
-  apiKeyParameter: string | undefined;
-  /** OPENAQ_BASE_URL: an override of the public API (tests point it at a local server). */
-  baseUrl: string | undefined;
-  region: string | undefined;
-  athenaWorkgroup: string | undefined;
-  catalogMode: CatalogMode;
-  crawlerName: string | undefined;
-  client: {
-    maxRetries?: number;
-    retryBaseMs?: number;
-    concurrency?: number;
-    requestsPerMinute?: number;
-    timeoutMs?: number;
-  };
-}
+export type RuntimeConfig = ContainerConfig;
 
-function nonEmpty(v: string | undefined): string | undefined {
-  return v !== undefined && v.trim() !== "" ? v.trim() : undefined;
-}
-
-function wholeNumber(vars: NodeJS.ProcessEnv, name: string, min: number): number | undefined {
-  const raw = nonEmpty(vars[name]);
-  if (raw === undefined) return undefined;
-  if (!/^\d+$/.test(raw) || Number(raw) < min) {
-    throw new UsageError(`Invalid ${name} ${JSON.stringify(raw)}: expected a whole number >= ${min}.`);
-  }
-  return Number(raw);
-}
-
+/** The container environment, parsed by the contract's one parser; a bad value is a usage error (exit 2). */
 export function readRuntimeConfig(vars: NodeJS.ProcessEnv): RuntimeConfig {
-  let catalogMode: CatalogMode;
   try {
-    catalogMode = parseCatalogMode(nonEmpty(vars.CATALOG_MODE));
+    return parseContainerEnv(vars);
   } catch (e) {
-    throw new UsageError((e as Error).message);
+    if (isPipelineError(e)) throw new UsageError(e.message);
+    throw e;
   }
-  const baseUrl = nonEmpty(vars.OPENAQ_BASE_URL);
-  if (baseUrl !== undefined && !/^https?:\/\/\S+$/.test(baseUrl)) {
-    throw new UsageError(`Invalid OPENAQ_BASE_URL ${JSON.stringify(baseUrl)}: expected an http(s) URL.`);
-  }
-  const client: RuntimeConfig["client"] = {};
-  const maxRetries = wholeNumber(vars, "OPENAQ_MAX_RETRIES", 0);
-  const retryBaseMs = wholeNumber(vars, "OPENAQ_RETRY_BASE_MS", 0);
-  const concurrency = wholeNumber(vars, "OPENAQ_CONCURRENCY", 1);
-  const requestsPerMinute = wholeNumber(vars, "OPENAQ_REQUESTS_PER_MINUTE", 1);
-  const timeoutMs = wholeNumber(vars, "OPENAQ_TIMEOUT_MS", 1);
-  if (maxRetries !== undefined) client.maxRetries = maxRetries;
-  if (retryBaseMs !== undefined) client.retryBaseMs = retryBaseMs;
-  if (concurrency !== undefined) client.concurrency = concurrency;
-  if (requestsPerMinute !== undefined) client.requestsPerMinute = requestsPerMinute;
-  if (timeoutMs !== undefined) client.timeoutMs = timeoutMs;
-  return {
-    apiKey: nonEmpty(vars.OPENAQ_API_KEY),
-    apiKeyParameter: nonEmpty(vars.OPENAQ_API_KEY_PARAMETER),
-    baseUrl,
-    region: nonEmpty(vars.AWS_REGION) ?? nonEmpty(vars.AWS_DEFAULT_REGION),
-    athenaWorkgroup: nonEmpty(vars.ATHENA_WORKGROUP),
-    catalogMode,
-    crawlerName: nonEmpty(vars.GLUE_CRAWLER_NAME),
-    client,
-  };
 }
 
 /** Where extract gets its data: decided once per run (see `apiSource`). */
@@ -87,7 +37,7 @@ export type ApiSource =
 export function apiSource(config: RuntimeConfig, lake: string): ApiSource {
   const key = config.apiKey ? "env" : config.apiKeyParameter ? "ssm" : "none";
   if (key !== "none" || config.baseUrl !== undefined) return { kind: "live", baseUrl: config.baseUrl, key };
-  if (!lake.startsWith("s3://")) return { kind: "fixtures" };
+  if (!isS3Lake(lake)) return { kind: "fixtures" };
   return { kind: "live", baseUrl: undefined, key: "none" };
 }
 

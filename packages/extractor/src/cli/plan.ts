@@ -1,4 +1,5 @@
 import { lookbackDays } from "../steps/run.js";
+import { isS3Lake } from "@openaq-lakehouse/pipeline-core";
 import type { CliArgs } from "./args.js";
 import { type ApiSource, apiSource, type RuntimeConfig } from "./config.js";
 
@@ -46,7 +47,7 @@ export function planFor(args: CliArgs, config: RuntimeConfig): Plan {
                 : "check each day (read only)",
             ]
           : [args.command];
-  const s3 = args.lake.startsWith("s3://");
+  const s3 = isS3Lake(args.lake);
   const plan: Plan = {
     command: args.command,
     env: args.env,

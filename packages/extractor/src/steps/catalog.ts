@@ -6,6 +6,7 @@ import {
   dayParts,
   type Environment,
   type IsoDay,
+  isS3Lake,
   PipelineError,
   parseCatalogModeValue,
 } from "@openaq-lakehouse/pipeline-core";
@@ -63,7 +64,7 @@ const TABLES = Object.values(DATASETS).map((d) => d.name);
 
 export async function catalogDay(opts: CatalogOptions): Promise<CatalogReport> {
   const log = opts.log ?? silentLogger;
-  if (!opts.lake.startsWith("s3://")) {
+  if (!isS3Lake(opts.lake)) {
     const summary = "local lake: nothing to register (DuckDB reads the partitions directly).";
     log.info(`catalog ${opts.day}: ${summary}`, { step: "catalog", day: opts.day, mode: "local" });
     return { mode: "local", summary, tables: [], partitionsCreated: 0, partitionsExisting: 0 };

@@ -9,6 +9,7 @@ import {
   type S3ClientConfig,
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
+import { isValidBucketName } from "../contract.js";
 import { PipelineError } from "../errors.js";
 import { assertKeyPrefix, assertObjectKey } from "./keys.js";
 import type { ListPage, ObjectInfo, ObjectStore, PutOptions } from "./object-store.js";
@@ -77,7 +78,7 @@ export class S3Store implements ObjectStore {
   constructor(options: S3StoreOptions) {
     const { bucket } = options;
     // Bucket naming rules, loosely: a typo such as `s3://lake` or `lake/dev` gets a clear error here.
-    if (typeof bucket !== "string" || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
+    if (typeof bucket !== "string" || !isValidBucketName(bucket)) {
       throw new PipelineError(
         "INVALID_BUCKET",
         `Invalid S3 bucket name ${JSON.stringify(bucket)}: use the bare name (3-63 lowercase letters, digits, '.' or '-'), without s3:// or a path.`,
