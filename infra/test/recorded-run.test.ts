@@ -223,20 +223,13 @@ describe.each(ENVIRONMENTS)("a recorded end-to-end run of %s", (env) => {
   const isRawDelete = (r: IamRequest) =>
     r.action === "s3:DeleteObject" && r.resource.startsWith(`arn:aws:s3:::${s3.bucket}/${env}/raw/`);
 
-  it("every recorded request is allowed for its own environment's role (raw deletion aside, below)", async () => {
-    const denied = (
-      await judge(
-        role(env),
-        requests.filter((r) => !isRawDelete(r)),
-      )
-    ).filter((r) => r.decision !== "Allowed");
+  it("every recorded request is allowed for its own environment's role", async () => {
+    const denied = (await judge(role(env), requests)).filter((r) => r.decision !== "Allowed");
     expect(denied).toEqual([]);
   });
 
-  // Raw is write-once in the contract: the role may not delete it. Extract still replaces a raw day
-  // in place (DeleteObject under raw/), which the role denies; once raw runs are written once, this
-  // expectation holds and `it.fails` must become `it`.
-  it.fails("the run never deletes raw (write-once raw)", () => {
+  // Raw is write-once in the contract: the role may not delete it, and the pipeline never tries.
+  it("the run never deletes raw (write-once raw)", () => {
     expect(requests.filter(isRawDelete).map((r) => r.resource)).toEqual([]);
   });
 
