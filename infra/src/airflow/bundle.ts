@@ -16,7 +16,7 @@ import {
   validateBundleOptions,
   validateLocalOptions,
 } from "./options.js";
-import { FACTORY_MODULE, FACTORY_SOURCE, renderDagFile } from "./python.js";
+import { FACTORY_MODULE, FACTORY_SOURCE, renderDagFile, renderSpecFile, specFileName } from "./python.js";
 import { HOST_BUNDLE_DIR, IMAGE_FILE } from "./userdata.js";
 
 export interface AirflowBundleFile {
@@ -31,7 +31,10 @@ function filesFor(specs: RenderedDagSpec[], image: string): AirflowBundleFile[] 
     { path: `dags/${FACTORY_MODULE}.py`, content: FACTORY_SOURCE },
     // The factory is a module, not a DAG file: keep the scheduler's parser away from it.
     { path: "dags/.airflowignore", content: `${FACTORY_MODULE}\\.py\n` },
-    ...specs.map((s) => ({ path: `dags/${s.dagId}.py`, content: renderDagFile(s) })),
+    ...specs.flatMap((s) => [
+      { path: `dags/${s.dagId}.py`, content: renderDagFile(s) },
+      { path: `dags/${specFileName(s.dagId)}`, content: renderSpecFile(s) },
+    ]),
     { path: IMAGE_FILE, content: `${image}\n` },
   ];
 }
@@ -60,6 +63,10 @@ export function awsDagSpecs(opts: AirflowBundleOptions): RenderedDagSpec[] {
         AWS_REGION: opts.region,
         ATHENA_WORKGROUP: e.athenaWorkgroup,
         OPENAQ_API_KEY_PARAMETER: e.apiKeyParameterName,
+        // How `catalog` registers the day's partitions: with the crawler option, the DAG starts
+        // the environment's crawler (the CLI reads these two; see its config).
+        CATALOG_MODE: e.catalogMode ?? "projection",
+        ...(e.glueCrawlerName !== undefined && { GLUE_CRAWLER_NAME: e.glueCrawlerName }),
       },
       forwardEnvironment: [],
       lakeMount: null,
@@ -103,6 +110,8 @@ export function localDagSpecs(opts: LocalBundleOptions): RenderedDagSpec[] {
       // The laptop has no SSM parameter: the key comes from the shell that started Compose.
       forwardEnvironment: ["OPENAQ_API_KEY", "OPENAQ_BASE_URL"],
       lakeMount: { source: opts.lakeHostPath, target: LOCAL_LAKE_MOUNT },
+      // The host's network: a local OpenAQ server on the laptop's 127.0.0.1 is reachable.
+      networkMode: "host",
     }),
   );
 }

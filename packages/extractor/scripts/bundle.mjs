@@ -87,7 +87,8 @@ export async function bundle(outdir) {
   const dependencies = await runtimeDependencies();
   for (const [name, pinned] of Object.entries(dependencies)) {
     const from = IMPORTED_FROM[name];
-    if (!from) throw new Error(`${RUNTIME_MANIFEST} lists ${name}, which the bundle does not leave external.`);
+    if (!from)
+      throw new Error(`${RUNTIME_MANIFEST} lists ${name}, which the bundle does not leave external.`);
     const installed = await installedVersion(name, from);
     if (installed !== pinned) {
       throw new Error(

@@ -19,7 +19,8 @@ import { promisify } from "node:util";
 
 const run = promisify(execFile);
 
-export const DOCKER_CACHE_DIR = process.env.OPENAQ_DOCKER_CACHE ?? join(homedir(), ".cache/openaq-lakehouse/docker");
+export const DOCKER_CACHE_DIR =
+  process.env.OPENAQ_DOCKER_CACHE ?? join(homedir(), ".cache/openaq-lakehouse/docker");
 
 export interface DockerResult {
   code: number;
@@ -33,7 +34,10 @@ export interface DockerEngine {
   /** True when this process started the daemon (and so stops it). */
   owned: boolean;
   /** Runs the docker CLI against this engine (legacy builder: Debian's dockerd has no BuildKit). */
-  docker(args: readonly string[], opts?: { input?: string | Buffer; timeoutMs?: number }): Promise<DockerResult>;
+  docker(
+    args: readonly string[],
+    opts?: { input?: string | Buffer; timeoutMs?: number },
+  ): Promise<DockerResult>;
   stop(): Promise<void>;
 }
 
@@ -73,7 +77,9 @@ function dockerCli(host: string) {
 }
 
 async function answers(docker: DockerEngine["docker"]): Promise<boolean> {
-  const r = await docker(["version", "--format", "{{.Server.Version}}"], { timeoutMs: 5_000 }).catch(() => null);
+  const r = await docker(["version", "--format", "{{.Server.Version}}"], { timeoutMs: 5_000 }).catch(
+    () => null,
+  );
   return r?.code === 0;
 }
 
@@ -102,7 +108,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * this process then leaves running), waits until it answers, and returns a handle whose `stop()`
  * ends the daemon it started by PID (SIGTERM, then SIGKILL after 30 s).
  */
-export async function startDocker(opts: { cacheDir?: string; timeoutMs?: number } = {}): Promise<DockerEngine> {
+export async function startDocker(
+  opts: { cacheDir?: string; timeoutMs?: number } = {},
+): Promise<DockerEngine> {
   const reason = dockerUnavailableReason();
   if (reason) throw new Error(`No Docker engine: ${reason}.`);
   const dir = opts.cacheDir ?? DOCKER_CACHE_DIR;
@@ -236,7 +244,8 @@ function hostFiles(nodeBinary: string): RootfsFile[] {
   const files = new Map<string, string>();
   const addLibraries = (binary: string) => {
     // Debian bookworm has merged /usr: /lib and /lib64 are symlinks into /usr in the image too.
-    for (const lib of libraries(binary)) files.set(lib.replace(/^\/(lib|lib64)\//, "/usr/$1/"), realpathSync(lib));
+    for (const lib of libraries(binary))
+      files.set(lib.replace(/^\/(lib|lib64)\//, "/usr/$1/"), realpathSync(lib));
   };
   for (const tool of HOST_TOOLS) {
     const path = which(tool);
@@ -244,7 +253,9 @@ function hostFiles(nodeBinary: string): RootfsFile[] {
     addLibraries(path);
   }
   addLibraries(nodeBinary);
-  return [...files].map(([target, source]) => ({ target, source })).sort((a, b) => a.target.localeCompare(b.target));
+  return [...files]
+    .map(([target, source]) => ({ target, source }))
+    .sort((a, b) => a.target.localeCompare(b.target));
 }
 
 async function npmPack(spec: string, cacheDir: string): Promise<string> {
@@ -298,7 +309,14 @@ export async function ensureTestNodeImage(
   const rootfs = join(cacheDir, `rootfs-${process.pid}`);
   await rm(rootfs, { recursive: true, force: true });
   try {
-    for (const d of ["usr/bin", "usr/lib", "usr/lib64", "usr/local/bin", "usr/local/lib/node_modules", "etc/ssl/certs"])
+    for (const d of [
+      "usr/bin",
+      "usr/lib",
+      "usr/lib64",
+      "usr/local/bin",
+      "usr/local/lib/node_modules",
+      "etc/ssl/certs",
+    ])
       await mkdir(join(rootfs, d), { recursive: true });
     for (const [link, to] of [
       ["bin", "usr/bin"],
@@ -319,23 +337,27 @@ export async function ensureTestNodeImage(
     await run("tar", ["-xzf", npmTgz, "-C", npmDir, "--strip-components=1"]);
     await symlink("../lib/node_modules/npm/bin/npm-cli.js", join(rootfs, "usr/local/bin/npm"));
     await symlink("../lib/node_modules/npm/bin/npx-cli.js", join(rootfs, "usr/local/bin/npx"));
-    await writeFile(join(rootfs, "etc/passwd"), "root:x:0:0:root:/root:/bin/sh\nnode:x:1000:1000::/home/node:/bin/sh\n");
+    await writeFile(
+      join(rootfs, "etc/passwd"),
+      "root:x:0:0:root:/root:/bin/sh\nnode:x:1000:1000::/home/node:/bin/sh\n",
+    );
     await writeFile(join(rootfs, "etc/group"), "root:x:0:\nnode:x:1000:\n");
-    if (existsSync(HOST_CA_BUNDLE)) await copyFile(HOST_CA_BUNDLE, join(rootfs, "etc/ssl/certs/ca-certificates.crt"));
+    if (existsSync(HOST_CA_BUNDLE))
+      await copyFile(HOST_CA_BUNDLE, join(rootfs, "etc/ssl/certs/ca-certificates.crt"));
     for (const d of ["tmp", "root", "home/node"]) await mkdir(join(rootfs, d), { recursive: true });
     await chmod(join(rootfs, "tmp"), 0o1777);
     // /home/node belongs to the node user, as in the official image.
     await run("chown", ["1000:1000", join(rootfs, "home/node")]);
     const tar = await new Promise<Buffer>((resolvePromise, reject) => {
       const chunks: Buffer[] = [];
-      const child = spawn(
-        "tar",
-        ["-C", rootfs, "--numeric-owner", "--sort=name", "-c", "."],
-        { stdio: ["ignore", "pipe", "inherit"] },
-      );
+      const child = spawn("tar", ["-C", rootfs, "--numeric-owner", "--sort=name", "-c", "."], {
+        stdio: ["ignore", "pipe", "inherit"],
+      });
       child.stdout.on("data", (c: Buffer) => chunks.push(c));
       child.on("error", reject);
-      child.on("close", (code) => (code === 0 ? resolvePromise(Buffer.concat(chunks)) : reject(new Error(`tar exited ${code}`))));
+      child.on("close", (code) =>
+        code === 0 ? resolvePromise(Buffer.concat(chunks)) : reject(new Error(`tar exited ${code}`)),
+      );
     });
     const changes = [
       "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
@@ -343,9 +365,21 @@ export async function ensureTestNodeImage(
       "ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt",
       'CMD ["node"]',
     ].flatMap((c) => ["--change", c]);
-    const imported = await engine.docker(["import", ...changes, "-", tag], { input: tar, timeoutMs: 300_000 });
+    const imported = await engine.docker(["import", ...changes, "-", tag], {
+      input: tar,
+      timeoutMs: 300_000,
+    });
     if (imported.code !== 0) throw new Error(`docker import failed: ${imported.stderr}`);
-    const check = await engine.docker(["run", "--rm", "--network", "none", tag, "node", "-e", "process.exit(0)"]);
+    const check = await engine.docker([
+      "run",
+      "--rm",
+      "--network",
+      "none",
+      tag,
+      "node",
+      "-e",
+      "process.exit(0)",
+    ]);
     if (check.code !== 0) throw new Error(`the base image does not run node: ${check.stderr}`);
     return tag;
   } finally {

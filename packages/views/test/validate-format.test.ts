@@ -1,4 +1,5 @@
 import { rm } from "node:fs/promises";
+import { addDays } from "@openaq-lakehouse/pipeline-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type DuckDbEngine,
@@ -8,7 +9,6 @@ import {
   type QueryResult,
   validateViews,
 } from "../src/index.js";
-import { addDays } from "@openaq-lakehouse/pipeline-core";
 import { at, place, reading, tempLake, utcToday, writeLake } from "./support/fixtures.js";
 
 const T = utcToday();
@@ -122,7 +122,11 @@ describe("validateViews for a day (--date): judged on that day's data, not on to
       ["view_daily_average", `${T} 01:00:00.000`, undefined],
     ]);
     // Yesterday is recent but has no data: the daily view says so; latest AQI (today's reading) is fresh.
-    const yesterday = await validateViews(engine, { env: "dev", day: addDays(T, -1), now: new Date(at(T, 6)) });
+    const yesterday = await validateViews(engine, {
+      env: "dev",
+      day: addDays(T, -1),
+      now: new Date(at(T, 6)),
+    });
     expect(yesterday.views.map((v) => v.problem === undefined)).toEqual([true, false]);
   });
 
