@@ -1,5 +1,5 @@
 import { ENVIRONMENTS } from "@openaq-lakehouse/pipeline-core";
-import { renderCompose } from "./compose.js";
+import { LOCAL_FORWARDED_VARIABLES, renderCompose } from "./compose.js";
 import {
   CONTAINER_AWS_CONFIG,
   dagId,
@@ -108,7 +108,7 @@ export function localDagSpecs(opts: LocalBundleOptions): RenderedDagSpec[] {
       alertTopicArn: null,
       environment: { PIPELINE_ENV: env, LAKE_URI: LOCAL_LAKE_MOUNT },
       // The laptop has no SSM parameter: the key comes from the shell that started Compose.
-      forwardEnvironment: ["OPENAQ_API_KEY", "OPENAQ_BASE_URL"],
+      forwardEnvironment: [...LOCAL_FORWARDED_VARIABLES],
       lakeMount: { source: opts.lakeHostPath, target: LOCAL_LAKE_MOUNT },
       // The host's network: a local OpenAQ server on the laptop's 127.0.0.1 is reachable.
       networkMode: "host",

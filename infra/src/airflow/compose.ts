@@ -13,6 +13,18 @@ export const POSTGRES_IMAGE = "postgres:16.4-alpine";
 export const COMPOSE_PROJECT = "openaq-airflow";
 export const ADMIN_USERNAME = "admin";
 
+/**
+ * Local mode only (empty on the host): variables of the shell that started Compose that the
+ * scheduler passes to every extractor container as private variables: the API key, a local OpenAQ
+ * server's URL, and the client's pace (a local server has no 60-requests-a-minute limit).
+ */
+export const LOCAL_FORWARDED_VARIABLES = [
+  "OPENAQ_API_KEY",
+  "OPENAQ_BASE_URL",
+  "OPENAQ_REQUESTS_PER_MINUTE",
+  "OPENAQ_CONCURRENCY",
+] as const;
+
 /** Variables the env file must define (Compose fails with the message when one is missing). */
 export const COMPOSE_VARIABLES = {
   OPENAQ_AIRFLOW_SECRETS_DIR:
@@ -171,9 +183,8 @@ export function composeObject(): Record<string, Yaml> {
         },
         environment: {
           ...AIRFLOW_ENV,
-          // Local mode only (empty on the host): forwarded to the extractor as a private variable.
-          OPENAQ_API_KEY: composeVar("OPENAQ_API_KEY:-"),
-          OPENAQ_BASE_URL: composeVar("OPENAQ_BASE_URL:-"),
+          // Local mode only (empty on the host): forwarded to the extractor as private variables.
+          ...Object.fromEntries(LOCAL_FORWARDED_VARIABLES.map((name) => [name, composeVar(`${name}:-`)])),
         },
         // DockerOperator talks to the host's Docker through its socket; the group grants access
         // without running Airflow as root.
