@@ -7,9 +7,16 @@ import { type ComposeService, SERVICE_MEMORY_MIB } from "./memory.js";
  * that the bootstrap (host) or `render-local.ts` (laptop) writes next to it.
  */
 
-/** Airflow 2.10 (LocalExecutor, `airflow db migrate`); the image ships the docker and amazon providers. */
-export const AIRFLOW_IMAGE = "apache/airflow:2.10.5-python3.11";
-export const POSTGRES_IMAGE = "postgres:16.4-alpine";
+/**
+ * Airflow 2.10 (LocalExecutor, `airflow db migrate`); the image ships the docker and amazon providers.
+ * Both images are pinned by digest (the multi-arch index; the tag is kept for readers): a tag could
+ * move under a running host. Digests as published on Docker Hub for these tags, the same ones other
+ * public projects pin (e.g. Testcontainers setups for postgres:16.4-alpine).
+ */
+export const AIRFLOW_IMAGE =
+  "apache/airflow:2.10.5-python3.11@sha256:b16e19f925ae0dcabaa2271b37212891ed68bf74e26c2db61f46dddd7d502937";
+export const POSTGRES_IMAGE =
+  "postgres:16.4-alpine@sha256:5660c2cbfea50c7a9127d17dc4e48543eedd3d7a41a595a2dfa572471e37e64c";
 export const COMPOSE_PROJECT = "openaq-airflow";
 export const ADMIN_USERNAME = "admin";
 
