@@ -143,6 +143,8 @@ describe.skipIf(unavailable !== null)(`the extractor image (${unavailable ?? "Do
     );
     if (built.code !== 0)
       throw new Error(`docker build failed:\n${built.stdout.slice(-4000)}\n${built.stderr}`);
+    // Images of earlier builds, now untagged, only take space; this build's layers stay as the cache.
+    await docker(["image", "prune", "--force"]);
     server = await startFakeOpenAq({ rateLimit: { perWindow: 100_000, perHour: 6_000_000 } });
     work = await mkdtemp(join(tmpdir(), "openaq-container-"));
     containerLake = join(work, "container-lake");

@@ -1,7 +1,7 @@
 import { type ChildProcess, execFile, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, openSync, readFileSync, realpathSync } from "node:fs";
-import { chmod, copyFile, mkdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { chmod, copyFile, mkdir, rm, symlink, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
@@ -165,6 +165,8 @@ export async function startDocker(
     docker,
     stop: async () => {
       await stopPid(pid);
+      // dockerd leaves its default network namespace bind-mounted in the exec root: release it.
+      spawnSync("umount", [join(dir, "exec/netns/default")], { stdio: "ignore" });
     },
   };
 }
@@ -381,15 +383,18 @@ export async function ensureTestNodeImage(
       "process.exit(0)",
     ]);
     if (check.code !== 0) throw new Error(`the base image does not run node: ${check.stderr}`);
+    // Older bases (another Node version, an upgraded host library) only take space in the cache.
+    const old = await engine.docker([
+      "image",
+      "ls",
+      "--format",
+      "{{.Repository}}:{{.Tag}}",
+      "openaq-test-node",
+    ]);
+    const stale = old.stdout.split("\n").filter((t) => t && t !== tag);
+    if (stale.length > 0) await engine.docker(["image", "rm", ...stale]);
     return tag;
   } finally {
     await rm(rootfs, { recursive: true, force: true });
   }
-}
-
-/** Content hash of files (paths relative to `root`), for a cache key. */
-export async function hashFiles(root: string, paths: readonly string[]): Promise<string> {
-  const hash = createHash("sha256");
-  for (const p of [...paths].sort()) hash.update(`${p}\0`).update(await readFile(join(root, p)));
-  return hash.digest("hex");
 }
