@@ -73,6 +73,12 @@ describe("Airflow compose file", () => {
     expect(String(services.postgres.image)).toMatch(/^postgres:\d+/);
   });
 
+  it("pins every image by digest", () => {
+    for (const [name, s] of Object.entries(services)) {
+      expect(String(s.image), name).toMatch(/^[a-z0-9./-]+:[A-Za-z0-9._-]+@sha256:[0-9a-f]{64}$/);
+    }
+  });
+
   it("has no Redis, no Celery, no broker", () => {
     for (const [name, s] of Object.entries(services)) {
       expect(name).not.toMatch(/redis|celery|flower|worker|rabbit/i);

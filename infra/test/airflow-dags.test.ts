@@ -1,14 +1,18 @@
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { renderDagSpec } from "../src/airflow/dag-spec.js";
 import {
   AirflowConfigError,
   type AirflowHostOptions,
   airflowBundleFiles,
+  DAG_SPEC_FORMAT,
   DEFAULT_SCHEDULES,
   EXTRACTOR_POOL,
+  FACTORY_PATH,
   localBundleFiles,
+  STEP_EXTRA_ARGS,
   TASK_CHAIN,
 } from "../src/airflow/index.js";
 import {
@@ -50,6 +54,33 @@ describe("DAG files", () => {
       );
       for (const f of files) expect(pythonCompiles(f), f).toEqual({ ok: true, stderr: "" });
     }
+  });
+
+  it("the factory is a real Python source file, clean under pyflakes3; the DAG files and specs too", () => {
+    expect(airflowBundleFiles(opts).find((f) => f.path === "dags/openaq_factory.py")?.content).toBe(
+      readFileSync(FACTORY_PATH, "utf8"),
+    );
+    for (const dir of [awsDir, localDir]) {
+      const files = ["openaq_factory.py", "openaq_ingestion_dev.py", "openaq_ingestion_prod.py"];
+      const r = spawnSync(
+        "pyflakes3",
+        files.map((f) => join(dir, "dags", f)),
+        { encoding: "utf8" },
+      );
+      expect([r.status, r.stdout, r.stderr]).toEqual([0, "", ""]);
+      // Rendered data is JSON only: the DAG files hold no value but their spec's file name.
+      for (const env of ["dev", "prod"]) {
+        const spec = JSON.parse(readFileSync(join(dir, "dags", `openaq_ingestion_${env}.json`), "utf8"));
+        expect(spec.format).toBe(DAG_SPEC_FORMAT);
+        const py = readFileSync(join(dir, "dags", `openaq_ingestion_${env}.py`), "utf8");
+        expect(py).not.toContain(spec.image);
+        expect(py).toContain(`build_dag_from_file("openaq_ingestion_${env}.json")`);
+      }
+    }
+    // pyflakes does catch an undefined name (control)
+    const bad = join(awsDir, "undefined_name.py");
+    writeFileSync(bad, "def f():\n    return missing_name\n");
+    expect(spawnSync("pyflakes3", [bad], { encoding: "utf8" }).status).not.toBe(0);
   });
 
   it("py_compile does catch a broken file (control)", () => {
@@ -214,9 +245,9 @@ describe("DAG files", () => {
     }
   });
 
-  it("the factory on the host refuses a DAG file whose image was edited to a tag", () => {
+  it("the factory on the host refuses a spec whose image was edited to a tag", () => {
     const dir = writeBundle(airflowBundleFiles(opts));
-    const file = join(dir, "dags", "openaq_ingestion_dev.py");
+    const file = join(dir, "dags", "openaq_ingestion_dev.json");
     writeFileSync(file, readFileSync(file, "utf8").replace(`@${IMAGE.split("@")[1]}`, ":latest"));
     expect(() => inspectDags(join(dir, "dags"))).toThrow(/pinned by digest/);
   });
@@ -230,6 +261,7 @@ describe("DAG files", () => {
           AWS_REGION: opts.region,
           ATHENA_WORKGROUP: `openaq-${env}`,
           OPENAQ_API_KEY_PARAMETER: `/openaq-lakehouse/${env}/openaq-api-key`,
+          CATALOG_MODE: "projection",
         });
         expect(t.private_environment).toEqual({});
         expect(t.mounts).toEqual([]);
@@ -304,6 +336,63 @@ describe("DAG files", () => {
         /OpenAQ task failed \(no alert topic configured\).*"logical_date": "2026-11-20"/,
       );
     }
+  });
+});
+
+describe("catalog mode and extra step arguments", () => {
+  it("carry the crawler option: CATALOG_MODE=crawler and the crawler's name reach every container", () => {
+    const withCrawler = hostOptions({
+      environments: hostOptions().environments.map((e) =>
+        e.env === "prod" ? { ...e, catalogMode: "crawler", glueCrawlerName: "openaq-prod-processed" } : e,
+      ),
+    });
+    const dir = writeBundle(airflowBundleFiles(withCrawler));
+    const built = inspectDags(join(dir, "dags"));
+    for (const t of dag(built, "openaq_ingestion_prod").tasks) {
+      expect(t.environment).toMatchObject({
+        CATALOG_MODE: "crawler",
+        GLUE_CRAWLER_NAME: "openaq-prod-processed",
+      });
+    }
+    for (const t of dag(built, "openaq_ingestion_dev").tasks) {
+      expect(t.environment.CATALOG_MODE).toBe("projection");
+      expect(t.environment.GLUE_CRAWLER_NAME).toBeUndefined();
+    }
+  });
+
+  it("refuse a crawler mode without a crawler name, and a name without the mode", () => {
+    for (const e of [{ catalogMode: "crawler" as const }, { glueCrawlerName: "c" }]) {
+      const o = hostOptions({ environments: hostOptions().environments.map((x) => ({ ...x, ...e })) });
+      expect(() => airflowBundleFiles(o)).toThrow(/glueCrawlerName goes with catalogMode "crawler"/);
+    }
+  });
+
+  it("append a step's extra arguments to its command (where contract flags such as the lookback go)", () => {
+    const spec = renderDagSpec({
+      env: "dev",
+      schedule: "0 2 * * *",
+      startDate: "2026-11-01",
+      image: IMAGE,
+      memoryMiB: 512,
+      lake: "/lake",
+      region: null,
+      alertTopicArn: null,
+      environment: {},
+      forwardEnvironment: [],
+      lakeMount: null,
+      extraArgs: { extract: ["--lookback", "2"] },
+    });
+    expect(spec.tasks.map((t) => t.command.slice(9))).toEqual([["--lookback", "2"], [], [], [], []]);
+    expect(STEP_EXTRA_ARGS).toEqual({});
+  });
+
+  it("run the containers on the host network locally (to reach a local OpenAQ server), bridged on AWS", () => {
+    expect(dag(local, "openaq_ingestion_dev").tasks.map((t) => t.network_mode)).toEqual(
+      CHAIN_IDS.map(() => "host"),
+    );
+    expect(dag(aws, "openaq_ingestion_dev").tasks.map((t) => t.network_mode)).toEqual(
+      CHAIN_IDS.map(() => "bridge"),
+    );
   });
 });
 

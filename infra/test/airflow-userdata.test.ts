@@ -18,7 +18,7 @@ import {
   COMPOSE_VERSION,
   renderUserData,
 } from "../src/airflow/index.js";
-import { SYNC_SCRIPT, USER_DATA_LIMIT_BYTES } from "../src/airflow/userdata.js";
+import { COMPOSE_SHA256, SYNC_SCRIPT, USER_DATA_LIMIT_BYTES } from "../src/airflow/userdata.js";
 import { hasCommand, hostOptions, IMAGE, REPO_ROOT, tempDir, writeBundle } from "./airflow-fixtures.js";
 
 const opts = hostOptions();
@@ -113,7 +113,17 @@ interface Sandbox {
 
 const ADMIN_PASSWORD = `test-only-${createHash("sha256").update(String(process.pid)).digest("hex").slice(0, 16)}`;
 
-function sandbox(script = userData): Sandbox {
+/**
+ * The host stubs' curl "downloads" a tiny script for the Compose plugin (host-stubs/curl). Its
+ * checksum replaces the real one in the user data the sandbox runs; the real one stays in source.
+ */
+const MACHINE = spawnSync("uname", ["-m"], { encoding: "utf8" }).stdout.trim();
+const STUB_PLUGIN = `#!/bin/sh\n[ "$1 $2" = 'version --short' ] && echo '${COMPOSE_VERSION.replace(/^v/, "")}'\n`;
+const STUB_PLUGIN_SHA256 = createHash("sha256").update(STUB_PLUGIN).digest("hex");
+const realChecksum = COMPOSE_SHA256[MACHINE];
+const sandboxUserData = realChecksum ? userData.replace(realChecksum, STUB_PLUGIN_SHA256) : userData;
+
+function sandbox(script = sandboxUserData): Sandbox {
   const base = tempDir("host");
   const root = join(base, "root");
   const state = join(base, "state");
@@ -268,7 +278,7 @@ describe("bootstrap on a scratch host", () => {
     expect(third.status, third.output).toBe(0);
     const c = changes(third.calls);
     expect(c).toContain(`CHANGE docker pull --quiet ${newImage}`);
-    expect(c).toContain("CHANGE aws s3 sync copied ./dags/openaq_ingestion_dev.py");
+    expect(c).toContain("CHANGE aws s3 sync copied ./dags/openaq_ingestion_dev.json");
     expect(c.some((x) => / up --detach/.test(x))).toBe(true);
     // Host-level steps stay untouched.
     expect(
@@ -279,9 +289,19 @@ describe("bootstrap on a scratch host", () => {
   it("the second-run check does catch an unguarded step (control)", () => {
     const guard = "systemctl is-enabled --quiet docker || systemctl enable docker";
     expect(userData).toContain(guard);
-    const unguarded = sandbox(userData.replace(guard, "systemctl enable docker"));
+    const unguarded = sandbox(sandboxUserData.replace(guard, "systemctl enable docker"));
     expect(unguarded.run().status).toBe(0);
     expect(changes(unguarded.run().calls)).toEqual(["CHANGE systemctl enable docker"]);
+  });
+
+  it("checks the Compose plugin against the checksum fixed in the source: a different download stops the bootstrap", () => {
+    expect(userData).toContain(`x86_64) expected=${COMPOSE_SHA256.x86_64} ;;`);
+    expect(userData).not.toContain("$url.sha256");
+    const real = sandbox(userData); // the genuine checksum, which the stub's download does not match
+    const r = real.run();
+    expect(r.status).not.toBe(0);
+    expect(r.output).toMatch(/FAILED|did NOT match/);
+    expect(existsSync(join(real.root, "usr/local/lib/docker/cli-plugins/docker-compose"))).toBe(false);
   });
 
   it("refuses a bundle whose image is not pinned by digest", () => {

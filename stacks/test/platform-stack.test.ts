@@ -146,7 +146,7 @@ describe("platform stack", () => {
       String(objects.find((o) => String(o.inputs.key).endsWith(name))?.inputs.content ?? "");
     const config = content("aws/config");
     for (const env of ["dev", "prod"] as const) {
-      const dag = content(`openaq_ingestion_${env}.py`);
+      const dag = content(`openaq_ingestion_${env}.json`);
       expect(config).toContain(`[profile openaq-pipeline-${env}]`);
       expect(dag).toContain(`openaq-pipeline-${env}`);
       expect(dag).toContain("AWS_CONFIG_FILE");

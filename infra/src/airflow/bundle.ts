@@ -1,6 +1,6 @@
 import { awsContainerEnvironment, ENVIRONMENTS, lakeUri } from "@openaq-lakehouse/pipeline-core";
 import { CONTAINER_AWS_DIR, hostCredentialsDir } from "../iam/pipeline-profiles.js";
-import { renderCompose } from "./compose.js";
+import { LOCAL_FORWARDED_VARIABLES, renderCompose } from "./compose.js";
 import { dagId, LOCAL_LAKE_MOUNT, type RenderedDagSpec, renderDagSpec } from "./dag-spec.js";
 import { DEFAULT_EXTRACTOR_MEMORY_MIB, memoryBudget } from "./memory.js";
 import {
@@ -11,7 +11,7 @@ import {
   validateBundleOptions,
   validateLocalOptions,
 } from "./options.js";
-import { FACTORY_MODULE, FACTORY_SOURCE, renderDagFile } from "./python.js";
+import { FACTORY_MODULE, FACTORY_SOURCE, renderDagFile, renderSpecFile, specFileName } from "./python.js";
 import { IMAGE_FILE } from "./userdata.js";
 
 export interface AirflowBundleFile {
@@ -26,7 +26,10 @@ function filesFor(specs: RenderedDagSpec[], image: string): AirflowBundleFile[] 
     { path: `dags/${FACTORY_MODULE}.py`, content: FACTORY_SOURCE },
     // The factory is a module, not a DAG file: keep the scheduler's parser away from it.
     { path: "dags/.airflowignore", content: `${FACTORY_MODULE}\\.py\n` },
-    ...specs.map((s) => ({ path: `dags/${s.dagId}.py`, content: renderDagFile(s) })),
+    ...specs.flatMap((s) => [
+      { path: `dags/${s.dagId}.py`, content: renderDagFile(s) },
+      { path: `dags/${specFileName(s.dagId)}`, content: renderSpecFile(s) },
+    ]),
     { path: IMAGE_FILE, content: `${image}\n` },
   ];
 }
@@ -56,6 +59,10 @@ export function awsDagSpecs(opts: AirflowBundleOptions): RenderedDagSpec[] {
         region: opts.region,
         athenaWorkgroup: e.athenaWorkgroup,
         apiKeyParameter: e.apiKeyParameterName,
+        // How `catalog` registers the day's partitions: with the crawler option, the DAG starts
+        // the environment's crawler.
+        catalogMode: e.catalogMode ?? "projection",
+        ...(e.glueCrawlerName !== undefined && { crawlerName: e.glueCrawlerName }),
       }),
       forwardEnvironment: [],
       lakeMount: null,
@@ -98,8 +105,10 @@ export function localDagSpecs(opts: LocalBundleOptions): RenderedDagSpec[] {
       alertTopicArn: null,
       environment: { PIPELINE_ENV: env, LAKE_URI: LOCAL_LAKE_MOUNT },
       // The laptop has no SSM parameter: the key comes from the shell that started Compose.
-      forwardEnvironment: ["OPENAQ_API_KEY", "OPENAQ_BASE_URL"],
+      forwardEnvironment: [...LOCAL_FORWARDED_VARIABLES],
       lakeMount: { source: opts.lakeHostPath, target: LOCAL_LAKE_MOUNT },
+      // The host's network: a local OpenAQ server on the laptop's 127.0.0.1 is reachable.
+      networkMode: "host",
     }),
   );
 }

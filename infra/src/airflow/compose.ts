@@ -8,11 +8,30 @@ import { type ComposeService, SERVICE_MEMORY_MIB } from "./memory.js";
  * that the bootstrap (host) or `render-local.ts` (laptop) writes next to it.
  */
 
-/** Airflow 2.10 (LocalExecutor, `airflow db migrate`); the image ships the docker and amazon providers. */
-export const AIRFLOW_IMAGE = "apache/airflow:2.10.5-python3.11";
-export const POSTGRES_IMAGE = "postgres:16.4-alpine";
+/**
+ * Airflow 2.10 (LocalExecutor, `airflow db migrate`); the image ships the docker and amazon providers.
+ * Both images are pinned by digest (the multi-arch index; the tag is kept for readers): a tag could
+ * move under a running host. Digests as published on Docker Hub for these tags, the same ones other
+ * public projects pin (e.g. Testcontainers setups for postgres:16.4-alpine).
+ */
+export const AIRFLOW_IMAGE =
+  "apache/airflow:2.10.5-python3.11@sha256:b16e19f925ae0dcabaa2271b37212891ed68bf74e26c2db61f46dddd7d502937";
+export const POSTGRES_IMAGE =
+  "postgres:16.4-alpine@sha256:5660c2cbfea50c7a9127d17dc4e48543eedd3d7a41a595a2dfa572471e37e64c";
 export const COMPOSE_PROJECT = "openaq-airflow";
 export const ADMIN_USERNAME = "admin";
+
+/**
+ * Local mode only (empty on the host): variables of the shell that started Compose that the
+ * scheduler passes to every extractor container as private variables: the API key, a local OpenAQ
+ * server's URL, and the client's pace (a local server has no 60-requests-a-minute limit).
+ */
+export const LOCAL_FORWARDED_VARIABLES = [
+  "OPENAQ_API_KEY",
+  "OPENAQ_BASE_URL",
+  "OPENAQ_REQUESTS_PER_MINUTE",
+  "OPENAQ_CONCURRENCY",
+] as const;
 
 /** Variables the env file must define (Compose fails with the message when one is missing). */
 export const COMPOSE_VARIABLES = {
@@ -167,9 +186,8 @@ export function composeObject(): Record<string, Yaml> {
         },
         environment: {
           ...AIRFLOW_ENV,
-          // Local mode only (empty on the host): forwarded to the extractor as a private variable.
-          OPENAQ_API_KEY: composeVar("OPENAQ_API_KEY:-"),
-          OPENAQ_BASE_URL: composeVar("OPENAQ_BASE_URL:-"),
+          // Local mode only (empty on the host): forwarded to the extractor as private variables.
+          ...Object.fromEntries(LOCAL_FORWARDED_VARIABLES.map((name) => [name, composeVar(`${name}:-`)])),
         },
         // DockerOperator talks to the host's Docker through its socket; the group grants access
         // without running Airflow as root.

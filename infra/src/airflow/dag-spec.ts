@@ -1,4 +1,5 @@
-import type { Environment, PipelineStep } from "@openaq-lakehouse/pipeline-core";
+import { type Environment, PIPELINE_STEPS, type PipelineStep } from "@openaq-lakehouse/pipeline-core";
+import { DAG_SPEC_FORMAT } from "./python.js";
 
 /**
  * THE definition of the ingestion DAG. Both `openaq_ingestion_dev` and `openaq_ingestion_prod` are
@@ -6,8 +7,7 @@ import type { Environment, PipelineStep } from "@openaq-lakehouse/pipeline-core"
  * differ only in the environment-specific values (env name, schedule, start date, parameter names).
  */
 
-/** The pipeline steps the DAG runs, in order: the contract's (`run`, `backfill`, `query` are not tasks). */
-export { PIPELINE_STEPS, type PipelineStep } from "@openaq-lakehouse/pipeline-core";
+export { PIPELINE_STEPS, type PipelineStep };
 
 export interface RetryPolicy {
   retries: number;
@@ -27,6 +27,13 @@ export interface TaskDefinition {
   doc: string;
 }
 
+const ONE_QUICK_RETRY: RetryPolicy = {
+  retries: 1,
+  delaySeconds: 120,
+  exponentialBackoff: false,
+  maxDelaySeconds: 120,
+};
+
 /**
  * The chain extract → transform → catalog → views → validate. Only extract talks to the OpenAQ API
  * (rate limits, 5xx), so only extract retries with backoff; the later steps work on the lake and
@@ -42,19 +49,19 @@ export const TASK_CHAIN: readonly TaskDefinition[] = [
   },
   {
     id: "transform",
-    retry: { retries: 1, delaySeconds: 120, exponentialBackoff: false, maxDelaySeconds: 120 },
+    retry: ONE_QUICK_RETRY,
     timeoutMinutes: 45,
     doc: "raw → processed Snappy Parquet (+ quarantine); replaces the day's partition.",
   },
   {
     id: "catalog",
-    retry: { retries: 1, delaySeconds: 120, exponentialBackoff: false, maxDelaySeconds: 120 },
+    retry: ONE_QUICK_RETRY,
     timeoutMinutes: 15,
     doc: "Makes the day's partitions queryable in the Glue catalog.",
   },
   {
     id: "views",
-    retry: { retries: 1, delaySeconds: 120, exponentialBackoff: false, maxDelaySeconds: 120 },
+    retry: ONE_QUICK_RETRY,
     timeoutMinutes: 15,
     doc: "Creates or replaces the serving views in Athena.",
   },
@@ -70,8 +77,7 @@ export const TASK_CHAIN: readonly TaskDefinition[] = [
 export const LOGICAL_DATE_TEMPLATE = "{{ ds }}";
 /** One slot: at most one extractor container on the host at any time, across both DAGs. */
 export const EXTRACTOR_POOL = "openaq_extractor";
-/** Format tag of the rendered spec; the Python factory refuses any other. */
-export const DAG_SPEC_FORMAT = "openaq-dag-spec/1";
+export { DAG_SPEC_FORMAT };
 /** Where the local-mode lake folder appears inside the extractor container. */
 export const LOCAL_LAKE_MOUNT = "/lake";
 
@@ -79,14 +85,37 @@ export function dagId(env: Environment): string {
   return `openaq_ingestion_${env}`;
 }
 
+/**
+ * Extra CLI arguments per step, appended to every DAG's command of that step (both environments,
+ * AWS and local). The place for step flags that are part of the pipeline's contract, e.g. the
+ * lookback of extract/transform: `{ extract: ["--lookback", String(DEFAULT_LOOKBACK_DAYS)], … }`.
+ */
+export const STEP_EXTRA_ARGS: Readonly<Partial<Record<PipelineStep, readonly string[]>>> = {};
+
 /** The argument vector of one step (the image's entrypoint is `openaq-pipeline`). */
-export function stepCommand(step: PipelineStep, env: Environment, lake: string): string[] {
-  return [step, "--env", env, "--date", LOGICAL_DATE_TEMPLATE, "--lake", lake, "--log-format", "json"];
+export function stepCommand(
+  step: PipelineStep,
+  env: Environment,
+  lake: string,
+  extraArgs: readonly string[] = STEP_EXTRA_ARGS[step] ?? [],
+): string[] {
+  return [
+    step,
+    "--env",
+    env,
+    "--date",
+    LOGICAL_DATE_TEMPLATE,
+    "--lake",
+    lake,
+    "--log-format",
+    "json",
+    ...extraArgs,
+  ];
 }
 
-/** The JSON document one DAG file embeds and `openaq_factory.build_dag` turns into a DAG. */
+/** The JSON spec of one DAG (`dags/<dag id>.json`), which `openaq_factory.build_dag` turns into a DAG. */
 export interface RenderedDagSpec {
-  format: typeof DAG_SPEC_FORMAT;
+  format: string;
   dagId: string;
   env: Environment;
   schedule: string;
@@ -95,6 +124,8 @@ export interface RenderedDagSpec {
   image: string;
   pool: string;
   memLimit: string;
+  /** Docker network of the containers: `bridge` on the host, `host` locally (to reach a local API). */
+  networkMode: "bridge" | "host";
   /** Region used by the failure callback's SNS client; null in local mode. */
   region: string | null;
   /** SNS topic of failure alerts; null in local mode (alerts are only logged). */
@@ -138,6 +169,9 @@ export interface DagSpecInput {
   lakeMount: { source: string; target: string } | null;
   awsConfigMount?: { source: string; target: string };
   awsProfile?: string;
+  networkMode?: "bridge" | "host";
+  /** Per-step extra arguments; default `STEP_EXTRA_ARGS`. */
+  extraArgs?: Partial<Record<PipelineStep, readonly string[]>>;
 }
 
 export function renderDagSpec(input: DagSpecInput): RenderedDagSpec {
@@ -151,6 +185,7 @@ export function renderDagSpec(input: DagSpecInput): RenderedDagSpec {
     image: input.image,
     pool: EXTRACTOR_POOL,
     memLimit: `${input.memoryMiB}m`,
+    networkMode: input.networkMode ?? "bridge",
     region: input.region,
     alertTopicArn: input.alertTopicArn,
     environment: {
@@ -165,7 +200,7 @@ export function renderDagSpec(input: DagSpecInput): RenderedDagSpec {
     tasks: TASK_CHAIN.map((t, i) => ({
       id: t.id,
       upstream: TASK_CHAIN.slice(Math.max(0, i - 1), i).map((prev) => prev.id),
-      command: stepCommand(t.id, input.env, input.lake),
+      command: stepCommand(t.id, input.env, input.lake, (input.extraArgs ?? STEP_EXTRA_ARGS)[t.id] ?? []),
       retries: t.retry.retries,
       retryDelaySeconds: t.retry.delaySeconds,
       retryExponentialBackoff: t.retry.exponentialBackoff,

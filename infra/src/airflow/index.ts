@@ -15,7 +15,16 @@ export {
   localDagSpecs,
 } from "./bundle.js";
 export { AIRFLOW_IMAGE, POSTGRES_IMAGE } from "./compose.js";
-export { dagId, EXTRACTOR_POOL, PIPELINE_STEPS, type PipelineStep, TASK_CHAIN } from "./dag-spec.js";
+export {
+  dagId,
+  EXTRACTOR_POOL,
+  LOCAL_LAKE_MOUNT,
+  PIPELINE_STEPS,
+  type PipelineStep,
+  type RenderedDagSpec,
+  STEP_EXTRA_ARGS,
+  TASK_CHAIN,
+} from "./dag-spec.js";
 export {
   DEFAULT_EXTRACTOR_MEMORY_MIB,
   HOST_MEMORY_MIB,
@@ -31,6 +40,7 @@ export type {
   LocalBundleOptions,
 } from "./options.js";
 export { AirflowConfigError, assertDigestImage, DEFAULT_SCHEDULES } from "./options.js";
+export { DAG_SPEC_FORMAT, FACTORY_PATH } from "./python.js";
 export {
   COMPOSE_VERSION,
   DEFAULT_SWAP_MIB,

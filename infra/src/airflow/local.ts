@@ -19,6 +19,11 @@ export interface LocalSetupOptions extends LocalBundleOptions {
   webPort?: number;
   /** Group owning the Docker socket; default: the group of /var/run/docker.sock, else 0. */
   dockerGid?: number;
+  /**
+   * More variables for the `.env` Compose reads, e.g. a local OpenAQ server's `OPENAQ_BASE_URL`
+   * (see `LOCAL_FORWARDED_VARIABLES`); the shell's own values still win over these.
+   */
+  extraEnv?: Record<string, string>;
 }
 
 export interface LocalSetup {
@@ -73,6 +78,11 @@ export function writeLocalBundle(opts: LocalSetupOptions): LocalSetup {
     `OPENAQ_AIRFLOW_SECRETS_DIR=${JSON.stringify(secretsDir)}`,
     `DOCKER_GID=${opts.dockerGid ?? socketGid()}`,
     `AIRFLOW_WEB_PORT=${opts.webPort ?? 8080}`,
+    ...Object.entries(opts.extraEnv ?? {}).map(([k, v]) => {
+      if (!/^[A-Z][A-Z0-9_]*$/.test(k) || /[\n"]/.test(v))
+        throw new Error(`Cannot write ${k} to the env file.`);
+      return `${k}=${JSON.stringify(v)}`;
+    }),
     "",
   ].join("\n");
   writeFileSync(join(outDir, ".env"), env);

@@ -1,4 +1,11 @@
-import { ENVIRONMENTS, type Environment, isEnvironment, isIsoDay } from "@openaq-lakehouse/pipeline-core";
+import {
+  CATALOG_MODES,
+  type CatalogMode,
+  ENVIRONMENTS,
+  type Environment,
+  isEnvironment,
+  isIsoDay,
+} from "@openaq-lakehouse/pipeline-core";
 
 /**
  * Option types for the Airflow host assets and their validation. Everything here is pure: the
@@ -35,6 +42,14 @@ export interface AirflowEnvironmentSettings {
    * pipeline role from the instance credentials). Unset: the containers use the instance role itself.
    */
   awsProfile?: string;
+  /**
+   * How the DAG's `catalog` task makes the day's partitions queryable (default `projection`). With
+   * the environment's crawler option enabled, `crawler`, and `glueCrawlerName` names the crawler
+   * the task starts.
+   */
+  catalogMode?: CatalogMode;
+  /** The environment's Glue crawler; required with `catalogMode: "crawler"`, forbidden otherwise. */
+  glueCrawlerName?: string;
 }
 
 /** Options of the bundle uploaded to `s3://{bucket}/platform/airflow/` (see `airflowBundleFiles`). */
@@ -158,6 +173,12 @@ function checkEnvironments(list: readonly AirflowEnvironmentSettings[]): void {
     if (!isIsoDay(e.startDate)) fail(`${e.env}: startDate must be a real day as YYYY-MM-DD.`);
     if (e.schedule !== undefined && !CRON.test(e.schedule.trim()))
       fail(`${e.env}: schedule ${JSON.stringify(e.schedule)} is not a cron expression.`);
+    if (e.catalogMode !== undefined && !(CATALOG_MODES as readonly string[]).includes(e.catalogMode))
+      fail(`${e.env}: catalogMode must be one of ${CATALOG_MODES.join(", ")}.`);
+    if ((e.catalogMode === "crawler") !== (e.glueCrawlerName !== undefined))
+      fail(`${e.env}: glueCrawlerName goes with catalogMode "crawler" (and only with it).`);
+    if (e.glueCrawlerName !== undefined && !/^[A-Za-z0-9_.-]{1,255}$/.test(e.glueCrawlerName))
+      fail(`${e.env}: glueCrawlerName is not a crawler name.`);
   }
   for (const e of list) {
     if (e.awsProfile !== undefined && !/^[A-Za-z0-9_.-]{1,64}$/.test(e.awsProfile))

@@ -17,6 +17,15 @@ import { type AirflowHostOptions, validateHostOptions } from "./options.js";
 
 /** Docker Compose v2 plugin release installed on the host (AL2023 does not package it). */
 export const COMPOSE_VERSION = "v2.29.7";
+/**
+ * SHA-256 of that release's plugin binary per `uname -m`, fixed here rather than fetched from the
+ * release beside the binary (a checksum from the same place proves nothing). Values as published
+ * with the v2.29.7 release, the ones the official `docker:27` image's Dockerfile verifies.
+ */
+export const COMPOSE_SHA256: Readonly<Record<string, string>> = {
+  x86_64: "383ce6698cd5d5bbf958d2c8489ed75094e34a77d340404d9f32c4ae9e12baf0",
+  aarch64: "6e9fbd5daa20dca5d7d89145081ae8155d68ef2928b497d9f85b54fe0f9dbb2c",
+};
 export const DEFAULT_SWAP_MIB = 2048;
 /** EC2 rejects user data over 16 KiB (before base64). */
 export const USER_DATA_LIMIT_BYTES = 16_384;
@@ -316,13 +325,19 @@ elif [ "$docker_changed" = 1 ]; then
 fi
 
 # 3. Compose v2 plugin, pinned; skipped when that exact version is already installed. The download
-#    is checked against the checksum the release publishes.
+#    is checked against the checksum written here (not one fetched beside the binary).
 plugin="$ROOT/usr/local/lib/docker/cli-plugins/docker-compose"
 if [ "$("$plugin" version --short 2>/dev/null || true)" != "\${COMPOSE_VERSION#v}" ]; then
-  url="https://github.com/docker/compose/releases/download/$COMPOSE_VERSION/docker-compose-linux-$(uname -m)"
+  arch=$(uname -m)
+  case "$arch" in
+${Object.entries(COMPOSE_SHA256)
+  .map(([arch, sum]) => `    ${arch}) expected=${sum} ;;`)
+  .join("\n")}
+    *) log "no Compose plugin checksum for $arch"; exit 1 ;;
+  esac
+  url="https://github.com/docker/compose/releases/download/$COMPOSE_VERSION/docker-compose-linux-$arch"
   tmp=$(mktemp -d)
   curl -fsSL --retry 5 -o "$tmp/docker-compose" "$url"
-  expected=$(curl -fsSL --retry 5 "$url.sha256" | cut -d' ' -f1)
   echo "$expected  $tmp/docker-compose" | sha256sum --check --quiet
   install -D -m 0755 "$tmp/docker-compose" "$plugin"
   rm -rf "$tmp"

@@ -4,27 +4,42 @@
  *
  *   node packages/extractor/scripts/bundle.mjs [--outdir <dir>]     (default packages/extractor/dist)
  *
- * writes `<outdir>/openaq-pipeline.mjs` and `<outdir>/package.json`. Everything is inlined except
- * the packages that cannot be: `@duckdb/node-api` (a native binary) and `parquet-wasm` (loads its
- * .wasm file from its own folder). The generated package.json pins exactly the installed versions
- * of those two, so `npm install --omit=dev` in the runtime stage installs what was tested.
+ * writes `<outdir>/openaq-pipeline.mjs`. Everything is inlined except the packages that cannot be,
+ * which are exactly the dependencies of `../runtime/package.json` (`@duckdb/node-api`, a native
+ * binary; `parquet-wasm`, which loads its .wasm file from its own folder): the image's runtime stage
+ * installs those from the workspace lockfile with `pnpm deploy --prod`. The bundle refuses to build
+ * when a version there differs from the one the CLI is tested with here.
+ *
+ * The local OpenAQ server (`@openaq-lakehouse/fake-openaq`, test and demo code) is never bundled:
+ * its import is replaced by a module that fails with one clear sentence, so the image says that the
+ * bundled-fixtures mode is not in it instead of shipping the fake server.
  *
  * Plain JavaScript on purpose: the image's build stage runs it with `node`, without tsx.
  */
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { build } from "esbuild";
 
-export const EXTERNAL_PACKAGES = ["@duckdb/node-api", "parquet-wasm"];
 export const BUNDLE_FILE = "openaq-pipeline.mjs";
+export const FIXTURES_PACKAGE = "@openaq-lakehouse/fake-openaq";
+/** The one sentence the image prints when asked for the bundled fixtures. */
+export const FIXTURES_NOT_IN_IMAGE =
+  "The bundled OpenAQ fixtures are not in this image (they are test and demo code): set OPENAQ_API_KEY or OPENAQ_API_KEY_PARAMETER, or OPENAQ_BASE_URL for a local OpenAQ server.";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const packageRoot = resolve(here, "..");
+export const RUNTIME_MANIFEST = join(packageRoot, "runtime/package.json");
 
-/** The installed version of a package, resolved the way the bundled code would resolve it. */
+/** The runtime packages and their pinned versions (one definition: ../runtime/package.json). */
+export async function runtimeDependencies() {
+  const manifest = JSON.parse(await readFile(RUNTIME_MANIFEST, "utf8"));
+  return manifest.dependencies;
+}
+
+/** The installed version of a package, resolved the way the bundled code resolves it. */
 async function installedVersion(name, fromDir) {
   const require = createRequire(join(fromDir, "noop.js"));
   let dir = dirname(require.resolve(name));
@@ -42,9 +57,45 @@ async function installedVersion(name, fromDir) {
   }
 }
 
+/** Where each external package is resolved from by the sources that import it. */
+const IMPORTED_FROM = {
+  "@duckdb/node-api": packageRoot,
+  "parquet-wasm": resolve(packageRoot, "../pipeline-core"),
+};
+
+const noFixtures = {
+  name: "no-fixtures",
+  setup(b) {
+    b.onResolve({ filter: /^@openaq-lakehouse\/fake-openaq(\/.*)?$/ }, () => ({
+      path: FIXTURES_PACKAGE,
+      namespace: "no-fixtures",
+    }));
+    b.onLoad({ filter: /.*/, namespace: "no-fixtures" }, () => ({
+      resolveDir: packageRoot,
+      loader: "js",
+      contents: `import { PipelineError } from "@openaq-lakehouse/pipeline-core";
+export async function startFakeOpenAq() {
+  throw new PipelineError("FIXTURES_NOT_IN_IMAGE", ${JSON.stringify(FIXTURES_NOT_IN_IMAGE)});
+}`,
+    }));
+  },
+};
+
 export async function bundle(outdir) {
   await mkdir(outdir, { recursive: true });
   const outfile = join(outdir, BUNDLE_FILE);
+  const dependencies = await runtimeDependencies();
+  for (const [name, pinned] of Object.entries(dependencies)) {
+    const from = IMPORTED_FROM[name];
+    if (!from)
+      throw new Error(`${RUNTIME_MANIFEST} lists ${name}, which the bundle does not leave external.`);
+    const installed = await installedVersion(name, from);
+    if (installed !== pinned) {
+      throw new Error(
+        `${name}: the CLI is built against ${installed} but ${RUNTIME_MANIFEST} pins ${pinned}; make them equal.`,
+      );
+    }
+  }
   await build({
     entryPoints: [join(packageRoot, "src/cli/main.ts")],
     outfile,
@@ -52,7 +103,8 @@ export async function bundle(outdir) {
     platform: "node",
     format: "esm",
     target: "node20",
-    external: EXTERNAL_PACKAGES,
+    external: Object.keys(dependencies),
+    plugins: [noFixtures],
     // Workspace packages are bundled from their TypeScript source (their `development` export
     // condition), so the image needs no separate library build.
     conditions: ["development"],
@@ -65,19 +117,7 @@ export async function bundle(outdir) {
     sourcemap: false,
     logLevel: "warning",
   });
-  const versions = {
-    "@duckdb/node-api": await installedVersion("@duckdb/node-api", packageRoot),
-    "parquet-wasm": await installedVersion("parquet-wasm", resolve(packageRoot, "../pipeline-core")),
-  };
-  const manifest = {
-    name: "openaq-pipeline-runtime",
-    private: true,
-    type: "module",
-    description: "Runtime dependencies of the bundled openaq-pipeline CLI (generated by scripts/bundle.mjs).",
-    dependencies: versions,
-  };
-  await writeFile(join(outdir, "package.json"), `${JSON.stringify(manifest, null, 2)}\n`);
-  return { outfile, dependencies: versions };
+  return { outfile, dependencies };
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -183,10 +183,15 @@ const STEPS: Record<StepName, StepFn> = {
     const { views } = await deployViews(engine, { env: ctx.env });
     return `deployed ${views.join(", ")}`;
   },
-  async validate(ctx) {
+  async validate(ctx, day) {
     const { validateViews } = await import("@openaq-lakehouse/views");
     const engine = await ctx.engine();
-    const v: ValidationReport = await validateViews(engine, { env: ctx.env });
+    // Judged for the run's day, not for today: catch-up and backfill days validate on their own data.
+    const v: ValidationReport = await validateViews(engine, {
+      env: ctx.env,
+      day,
+      now: new Date((ctx.now ?? Date.now)()),
+    });
     ctx.report.report.validation = v;
     const counts = v.views
       .map((c) => `${c.view} ${c.rows} rows${c.latest ? ` (latest ${c.latest})` : ""}`)
