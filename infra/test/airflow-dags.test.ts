@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { DEFAULT_LOOKBACK_DAYS } from "@openaq-lakehouse/pipeline-core";
 import { describe, expect, it } from "vitest";
 import { renderDagSpec } from "../src/airflow/dag-spec.js";
 import {
@@ -195,6 +196,7 @@ describe("DAG files", () => {
             lake,
             "--log-format",
             "json",
+            ...(STEP_EXTRA_ARGS[t.task_id as keyof typeof STEP_EXTRA_ARGS] ?? []),
           ]);
         }
       }
@@ -383,7 +385,18 @@ describe("catalog mode and extra step arguments", () => {
       extraArgs: { extract: ["--lookback", "2"] },
     });
     expect(spec.tasks.map((t) => t.command.slice(9))).toEqual([["--lookback", "2"], [], [], [], []]);
-    expect(STEP_EXTRA_ARGS).toEqual({});
+    // The contract's lookback rides on extract and transform of every DAG.
+    expect(STEP_EXTRA_ARGS).toEqual({
+      extract: ["--lookback", String(DEFAULT_LOOKBACK_DAYS)],
+      transform: ["--lookback", String(DEFAULT_LOOKBACK_DAYS)],
+    });
+    expect(dag(aws, "openaq_ingestion_prod").tasks.map((t) => t.command.slice(9))).toEqual([
+      ["--lookback", "2"],
+      ["--lookback", "2"],
+      [],
+      [],
+      [],
+    ]);
   });
 
   it("run the containers on the host network locally (to reach a local OpenAQ server), bridged on AWS", () => {

@@ -1,4 +1,9 @@
-import { type Environment, PIPELINE_STEPS, type PipelineStep } from "@openaq-lakehouse/pipeline-core";
+import {
+  DEFAULT_LOOKBACK_DAYS,
+  type Environment,
+  PIPELINE_STEPS,
+  type PipelineStep,
+} from "@openaq-lakehouse/pipeline-core";
 import { DAG_SPEC_FORMAT } from "./python.js";
 
 /**
@@ -90,7 +95,12 @@ export function dagId(env: Environment): string {
  * AWS and local). The place for step flags that are part of the pipeline's contract, e.g. the
  * lookback of extract/transform: `{ extract: ["--lookback", String(DEFAULT_LOOKBACK_DAYS)], … }`.
  */
-export const STEP_EXTRA_ARGS: Readonly<Partial<Record<PipelineStep, readonly string[]>>> = {};
+export const STEP_EXTRA_ARGS: Readonly<Partial<Record<PipelineStep, readonly string[]>>> = {
+  // OpenAQ data arrives late: each run redoes the days before its own too (write-once raw means an
+  // unchanged answer adds nothing).
+  extract: ["--lookback", String(DEFAULT_LOOKBACK_DAYS)],
+  transform: ["--lookback", String(DEFAULT_LOOKBACK_DAYS)],
+};
 
 /** The argument vector of one step (the image's entrypoint is `openaq-pipeline`). */
 export function stepCommand(
