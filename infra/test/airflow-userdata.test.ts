@@ -18,7 +18,12 @@ import {
   COMPOSE_VERSION,
   renderUserData,
 } from "../src/airflow/index.js";
-import { COMPOSE_SHA256, SYNC_SCRIPT, USER_DATA_LIMIT_BYTES } from "../src/airflow/userdata.js";
+import {
+  COMPOSE_SHA256,
+  SYNC_SCRIPT,
+  USER_DATA_LIMIT_BYTES,
+  userDataPayload,
+} from "../src/airflow/userdata.js";
 import { hasCommand, hostOptions, IMAGE, REPO_ROOT, tempDir, writeBundle } from "./airflow-fixtures.js";
 
 const opts = hostOptions();
@@ -69,7 +74,7 @@ describe("EC2 user data", () => {
     it.skip("passes shellcheck: SKIPPED because shellcheck is not installed (apt-get install -y shellcheck)", () => {});
 
   it("fits EC2's 16 KiB user data limit and carries no secret", () => {
-    expect(Buffer.byteLength(userData)).toBeLessThan(USER_DATA_LIMIT_BYTES);
+    expect(Buffer.from(userDataPayload(userData), "base64").byteLength).toBeLessThan(USER_DATA_LIMIT_BYTES);
     expect(userData.startsWith("#!/bin/bash\n")).toBe(true);
     // Only names of secrets: the password itself is read on the host with the instance role.
     expect(userData).toContain(opts.adminPasswordParameterName);

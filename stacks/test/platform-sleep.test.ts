@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import { gunzipSync } from "node:zlib";
 import { AIRFLOW_BUNDLE_PREFIX, checkResources, IDLE_CHECK_SOURCE } from "@openaq-lakehouse/infra";
 import {
   installMocks,
@@ -108,7 +109,7 @@ describe("platform stack: the sleeping host (default config)", async () => {
   it("ships the idle check and its settings in the bundle, and installs its timer with the user data", () => {
     expect(bundleObject(stack, "host/idle_check.py")).toBe(IDLE_CHECK_SOURCE);
     expect(bundleObject(stack, "host/sleep.conf")).toContain("SLEEP_ENABLED=1\nIDLE_MINUTES=15\n");
-    const userData = String(instance.inputs.userData);
+    const userData = gunzipSync(Buffer.from(String(instance.inputs.userDataBase64), "base64")).toString();
     expect(userData).toContain("/usr/local/sbin/openaq-airflow-idle");
     expect(userData).toContain("openaq-airflow-idle.timer");
   });

@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import { gunzipSync } from "node:zlib";
 import {
   AIRFLOW_BUNDLE_PREFIX,
   AL2023_AMI_PARAMETER,
@@ -166,7 +167,7 @@ describe("platform stack", () => {
     expect(instance.rootBlockDevice).toMatchObject({ encrypted: true, volumeSize: 10, volumeType: "gp3" });
     expect(instance.subnetId).toBe([...MOCK.defaultSubnetIds].sort()[0]);
     expect(AL2023_AMI_PARAMETER).toMatch(/al2023/);
-    const userData = String(instance.userData);
+    const userData = gunzipSync(Buffer.from(String(instance.userDataBase64), "base64")).toString();
     expect(userData).toMatch(/swap/i);
     expect(userData).toMatch(/docker/i);
   });
@@ -180,7 +181,7 @@ describe("platform stack", () => {
     expect(
       stack.resources.filter((r) => r.type === "aws:iam/rolePolicyAttachment:RolePolicyAttachment"),
     ).toEqual([]);
-    const doc = policyOf(one(stack.resources, "aws:iam/rolePolicy:RolePolicy"));
+    const doc = policyOf(one(stack.resources, "aws:iam/rolePolicy:RolePolicy", "airflow-policy"));
     expect(doc.Statement.find((s) => s.Sid === "SessionManagerAgent")?.Action).toContain(
       "ssmmessages:OpenDataChannel",
     );

@@ -47,4 +47,5 @@ export {
   HOST_BUNDLE_DIR,
   IMAGE_FILE,
   renderUserData,
+  userDataPayload,
 } from "./userdata.js";

@@ -1,3 +1,4 @@
+import { gzipSync } from "node:zlib";
 import { IMDS_GUARD_SHELL, mintPipelineCredentialsShell } from "../iam/pipeline-profiles.js";
 import { IDLE_SCRIPT_PATH, IDLE_TIMER, IDLE_UNITS, idleScript } from "../sleep/host-files.js";
 import { COMPOSE_PROJECT } from "./compose.js";
@@ -27,7 +28,7 @@ export const COMPOSE_SHA256: Readonly<Record<string, string>> = {
   aarch64: "6e9fbd5daa20dca5d7d89145081ae8155d68ef2928b497d9f85b54fe0f9dbb2c",
 };
 export const DEFAULT_SWAP_MIB = 2048;
-/** EC2 rejects user data over 16 KiB (before base64). */
+/** EC2 rejects user data over 16 KiB (before base64; compressed, see `userDataPayload`). */
 export const USER_DATA_LIMIT_BYTES = 16_384;
 
 /** Install folder on the host: bundle/, secrets/, state/, host.env. */
@@ -360,8 +361,19 @@ done
 "$ROOT/usr/local/sbin/openaq-airflow-sync"
 log "Airflow host ready"
 `;
-  if (Buffer.byteLength(script, "utf8") > USER_DATA_LIMIT_BYTES) {
-    throw new Error(`The user data is ${Buffer.byteLength(script, "utf8")} bytes, over EC2's 16 KiB limit.`);
-  }
+  userDataPayload(script); // fails here, at render time, when the host could not take it
   return script;
+}
+
+/**
+ * What the instance is given: the script gzip-compressed (cloud-init decompresses gzip user data
+ * before running it), base64-encoded for the API. EC2's 16 KiB limit applies to the compressed bytes,
+ * so the script has room to grow; the same script always gives the same payload (mtime 0).
+ */
+export function userDataPayload(script: string): string {
+  const gz = gzipSync(Buffer.from(script, "utf8"), { level: 9 });
+  if (gz.byteLength > USER_DATA_LIMIT_BYTES) {
+    throw new Error(`The user data is ${gz.byteLength} bytes compressed, over EC2's 16 KiB limit.`);
+  }
+  return gz.toString("base64");
 }

@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { userDataPayload } from "../airflow/userdata.js";
 import { airflowHostPolicy } from "../iam/access-policies.js";
 import type { AwsScope } from "../iam/arns.js";
 import { serviceTrustPolicy } from "../iam/policy-document.js";
@@ -162,7 +163,8 @@ export class AirflowHost extends pulumi.ComponentResource {
         },
         // The idle check powers the host off between runs: that must stop it, never terminate it.
         instanceInitiatedShutdownBehavior: "stop",
-        userData: args.userData,
+        // The script, gzip-compressed: cloud-init runs it after decompressing.
+        userDataBase64: pulumi.output(args.userData).apply(userDataPayload),
         userDataReplaceOnChange: args.replaceOnUserDataChange ?? false,
         tags: { ...args.tags, Name: name },
       },

@@ -103,6 +103,15 @@ export function hostAllowList(): PrincipalAllowList {
   };
 }
 
+/** The sleeping host's wake schedules (EventBridge Scheduler): start the Airflow host, nothing else. */
+export function wakeSchedulerAllowList(): PrincipalAllowList {
+  return {
+    principal: "the host's wake-schedule role",
+    entries: [{ actions: ["ec2:StartInstances"], resources: ["arn:*:ec2:*:*:instance/*"] }],
+    trust: { services: ["scheduler.amazonaws.com"] },
+  };
+}
+
 export function crawlerAllowList(env: Environment): PrincipalAllowList {
   const glueTables = ["glue-catalog", "glue-database", "glue-tables"] as const;
   return {
@@ -300,7 +309,7 @@ function parsePolicyPrincipals(policy: unknown): { services: string[] } {
   }
 }
 
-/** The allow-list of an identity, by its name (pipeline roles, OWOX users) or trusted service (host, crawler). */
+/** The allow-list of an identity, by its name (pipeline roles, OWOX users) or trusted service (host, wake schedules, crawler). */
 function allowListOf(id: Identity, env: Environment | undefined): PrincipalAllowList | undefined {
   for (const e of ENVIRONMENTS) {
     if (id.kind === "role" && id.name === pipelineRoleName(e)) return pipelineAllowList(e);
@@ -309,6 +318,7 @@ function allowListOf(id: Identity, env: Environment | undefined): PrincipalAllow
   if (id.kind !== "role") return undefined;
   const services = trustedServices(id.resource);
   if (services.includes("ec2.amazonaws.com")) return hostAllowList();
+  if (services.includes("scheduler.amazonaws.com")) return wakeSchedulerAllowList();
   if (services.includes("glue.amazonaws.com") && env !== undefined) return crawlerAllowList(env);
   return undefined;
 }

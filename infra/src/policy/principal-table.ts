@@ -4,6 +4,7 @@ import {
   owoxAllowList,
   type PrincipalAllowList,
   pipelineAllowList,
+  wakeSchedulerAllowList,
 } from "./principal-allow-lists.js";
 
 /**
@@ -41,6 +42,7 @@ export function principalTableMarkdown(): string {
     "| --------- | ------- | -- |",
     ...rows(pipelineAllowList("dev"), true),
     ...rows(hostAllowList(), false),
+    ...rows(wakeSchedulerAllowList(), false),
     ...rows(owoxAllowList("dev"), true),
     ...rows(crawlerAllowList("dev"), true),
   ].join("\n");

@@ -1,11 +1,23 @@
 import { DEFAULT_SLEEP } from "@openaq-lakehouse/infra";
-import { ENVIRONMENTS, type Environment, isIsoDay } from "@openaq-lakehouse/pipeline-core";
+import {
+  CATALOG_MODES,
+  type CatalogMode,
+  ENVIRONMENTS,
+  type Environment,
+  isIsoDay,
+} from "@openaq-lakehouse/pipeline-core";
 import type * as pulumi from "@pulumi/pulumi";
 import { ConfigReader, PATTERNS } from "./config-reader.js";
 
 export interface DagSettings {
   startDate: string;
   schedule?: string;
+  /**
+   * How that environment's `catalog` task registers new days: `projection` (default), `partitions`,
+   * or `crawler`, which starts the environment's Glue crawler (set `crawler: true` in that
+   * environment's stack too, which creates it).
+   */
+  catalogMode?: CatalogMode;
 }
 
 /** The platform stack's settings (Pulumi.platform.yaml). */
@@ -53,7 +65,17 @@ export function parseDags(value: unknown): { value?: Record<Environment, DagSett
     if (schedule !== undefined && (typeof schedule !== "string" || !CRON.test(schedule.trim()))) {
       problems.push(`${env}.schedule must be a cron expression, got ${JSON.stringify(schedule)}`);
     }
-    out[env] = { startDate: String(startDate), ...(typeof schedule === "string" ? { schedule } : {}) };
+    const catalogMode = entry.catalogMode;
+    if (catalogMode !== undefined && !(CATALOG_MODES as readonly unknown[]).includes(catalogMode)) {
+      problems.push(
+        `${env}.catalogMode must be one of ${CATALOG_MODES.join(", ")}, got ${JSON.stringify(catalogMode)}`,
+      );
+    }
+    out[env] = {
+      startDate: String(startDate),
+      ...(typeof schedule === "string" ? { schedule } : {}),
+      ...(typeof catalogMode === "string" ? { catalogMode: catalogMode as CatalogMode } : {}),
+    };
   }
   return problems.length > 0 ? { problems } : { value: out, problems };
 }

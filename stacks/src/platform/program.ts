@@ -8,6 +8,7 @@ import {
   type AirflowHostOptions,
   apiKeyParameterName,
   awsDagSpecs,
+  crawlerName,
   dataLakeLifecycleRules,
   ExtractorImage,
   FailedRunAlerts,
@@ -82,6 +83,8 @@ export function platformProgram(config: PlatformConfig): Record<PlatformOutputNa
     // never as the host's role, which holds no data rights.
     awsProfile: pipelineProfileName(env),
     ...config.dags[env],
+    // With the crawler option the DAG's catalog task starts the environment's own crawler.
+    ...(config.dags[env].catalogMode === "crawler" && { glueCrawlerName: crawlerName(env) }),
   }));
   const bundleOptions: pulumi.Output<AirflowBundleOptions> = pulumi
     .all([lake.bucketName, image.imageRef, alerts.topicArn])
