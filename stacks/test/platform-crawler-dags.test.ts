@@ -23,22 +23,17 @@ describe("platform stack with dev's catalog task on the crawler", () => {
     const { default: main } = await import("../src/index.js");
     await settle(await main(), stack.resources);
     const objects = ofType(stack.resources, "aws:s3/bucketObjectv2:BucketObjectv2");
-    const spec = (env: string) =>
-      JSON.parse(
-        String(
-          objects.find((o) => String(o.inputs.key).endsWith(`openaq_ingestion_${env}.json`))?.inputs.content,
-        ),
-      ) as { tasks: Array<{ task_id: string; environment: Record<string, string> }> };
-    for (const t of spec("dev").tasks) {
-      expect(t.environment).toMatchObject({
-        CATALOG_MODE: "crawler",
-        GLUE_CRAWLER_NAME: "openaq-dev-processed",
-      });
-    }
-    for (const t of spec("prod").tasks) {
-      expect(t.environment.CATALOG_MODE).toBe("projection");
-      expect(t.environment.GLUE_CRAWLER_NAME).toBeUndefined();
-    }
+    const spec = (env: string) => {
+      const file = objects.find((o) => String(o.inputs.key).endsWith(`openaq_ingestion_${env}.json`));
+      return JSON.parse(String(file?.inputs.content)) as { environment: Record<string, string> };
+    };
+    // The DAG's environment is every one of its containers' environment.
+    expect(spec("dev").environment).toMatchObject({
+      CATALOG_MODE: "crawler",
+      GLUE_CRAWLER_NAME: "openaq-dev-processed",
+    });
+    expect(spec("prod").environment.CATALOG_MODE).toBe("projection");
+    expect(spec("prod").environment.GLUE_CRAWLER_NAME).toBeUndefined();
   });
 
   it("refuses an unknown catalog mode in the platform config", () => {
