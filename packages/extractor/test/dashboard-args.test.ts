@@ -40,7 +40,7 @@ describe("dashboard command", () => {
     });
     expect(code).toBe(2);
     expect(err).toBe(
-      "There is no lake at /nonexistent/lake-for-dashboard: run a backfill first, or pass --lake <folder>.\n",
+      "The lake /nonexistent/lake-for-dashboard cannot be used: it does not exist (check --lake; this command never creates a lake).\n",
     );
   });
 });

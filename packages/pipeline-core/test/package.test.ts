@@ -80,7 +80,7 @@ await writePartition({ store, env: "dev", dataset: sales, day: "2024-05-01", par
 await writePartition({ store, env: "dev", dataset: sales, day: "2024-05-01", partition: { shop: "lyon" },
   rows: [{ sku: "c", sold_at: ts("2024-05-01T11:00:00Z"), qty: 5n, price: 3 }] });
 const replaced = await writePartition({ store, env: "dev", dataset: sales, day: "2024-05-01", partition: { shop: "paris" },
-  rows: [{ sku: "a", sold_at: ts("2024-05-01T09:00:00Z"), qty: 3n, price: 9.5 }] });
+  rows: [{ sku: "a", sold_at: ts("2024-05-01T09:00:00Z"), qty: 3n, price: 9.5 }], allowShrink: true });
 assert.equal(replaced.prefix, "dev/processed/sales/shop=paris/dt=2024-05-01/");
 
 const rows = [];
@@ -116,7 +116,7 @@ const bad: Row = { id: 1, started: "2024-01-01", km: null };
 
 export async function load(store: ObjectStore): Promise<PartitionWriteReport> {
   // @ts-expect-error exactOptionalPropertyTypes: an optional option is omitted, not undefined
-  await writePartition({ store, env: "dev", dataset: trips, day: "2024-01-01", partition: { city: "hue" }, rows: [row], maxPartBytes: undefined });
+  await writePartition({ store, env: "dev", dataset: trips, day: "2024-01-01", partition: { city: "hue" }, rows: [row], allowShrink: undefined });
   // @ts-expect-error environments are dev and prod
   await writePartition({ store, env: "staging", dataset: trips, day: "2024-01-01", rows: [row] });
   return writePartition({ store, env: "dev", dataset: trips, day: "2024-01-01", partition: { city: "hue" }, rows: [row] });

@@ -170,6 +170,7 @@ describe.each(storeCases)("read API on the $name store", (storeCase) => {
       day: "2024-03-03",
       partition: { region: "south" },
       rows: [{ station: "replaced", at: hour("2024-03-03", 5), count: 1n, pm25: 1, where: null }],
+      allowShrink: true,
     });
     const rows = [];
     for await (const r of readRows({

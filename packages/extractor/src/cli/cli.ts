@@ -1,4 +1,3 @@
-import { existsSync } from "node:fs";
 import {
   ENVIRONMENTS,
   type Environment,
@@ -87,12 +86,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       return 0;
     }
     if (args.command === "dashboard") {
+      // A local lake that does not exist was refused above (dashboard is a read-only command).
       const store = await openStore(args.lake, config.region ? { region: config.region } : {});
-      // Reading must not create a lake (DuckDB would make the folder and a catalog on a typo).
-      if (store instanceof LocalFolderStore && !existsSync(store.root))
-        throw new UsageError(
-          `There is no lake at ${store.root}: run a backfill first, or pass --lake <folder>.`,
-        );
       const { lakeDataVersion, serveDashboard } = await import("@openaq-lakehouse/dashboard");
       const local = store instanceof LocalFolderStore ? store : undefined;
       await serveDashboard({
