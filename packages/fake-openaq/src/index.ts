@@ -11,3 +11,13 @@ export {
   STATS_PATH,
   startFakeOpenAq,
 } from "./server.js";
+export {
+  ARCHIVE_HEADER,
+  type ArchiveGeneration,
+  type ArchiveObject,
+  type ArchiveOptions,
+  archiveKey,
+  archiveObjects,
+  archiveTimestamp,
+  writeArchiveFolder,
+} from "./archive.js";
