@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
+import { archiveObjectKey } from "@openaq-lakehouse/pipeline-core";
 import { Catalog, type ServedLocation, type ServedSensor } from "./catalog.js";
 import { periodEnds } from "./responses.js";
 import { valueAt } from "./series.js";
@@ -84,11 +85,6 @@ function pythonFloat(v: number): string {
   return Number.isInteger(v) ? v.toFixed(1) : String(v);
 }
 
-export function archiveKey(locationId: number, localDay: string): string {
-  const [y, m, d] = localDay.split("-");
-  return `records/csv.gz/locationid=${locationId}/year=${y}/month=${m}/location-${locationId}-${y}${m}${d}.csv.gz`;
-}
-
 function* localDays(from: string, to: string): Generator<string> {
   for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`); t += DAY_MS) {
     yield new Date(t).toISOString().slice(0, 10);
@@ -162,7 +158,8 @@ function patchRows(loc: ServedLocation, localDay: string, rows: CsvRow[]): void 
 
 function formatCsv(rows: CsvRow[], generation: ArchiveGeneration): string {
   const quoted = generation === "current";
-  const q = (text: string) => (quoted ? `"${text.replaceAll('"', '""')}"` : text);
+  // The 2023 files quote only what must be (pandas' QUOTE_MINIMAL): a name with a comma, say.
+  const q = (text: string) => (quoted || /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text);
   const eol = quoted ? "\r\n" : "\n";
   const lines = [ARCHIVE_HEADER.map(q).join(",")];
   for (const r of rows) {
@@ -200,7 +197,7 @@ export function archiveObjects(options: ArchiveOptions): ArchiveObject[] {
       // mtime 0 and no file name: the same rows always give the same bytes (and ETag).
       const body = new Uint8Array(gzipSync(Buffer.from(text, "utf8"), { level: 6 }));
       out.push({
-        key: archiveKey(loc.fixture.id, localDay),
+        key: archiveObjectKey(loc.fixture.id, localDay),
         body,
         etag: `"${createHash("md5").update(body).digest("hex")}"`,
         locationId: loc.fixture.id,

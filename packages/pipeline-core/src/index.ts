@@ -3,6 +3,7 @@ export * from "./dates.js";
 export * from "./errors.js";
 export * from "./identifiers.js";
 export * from "./layout.js";
+export * from "./openaq-archive.js";
 export * from "./parquet.js";
 export * from "./schema/arrow.js";
 export * from "./schema/datasets.js";
