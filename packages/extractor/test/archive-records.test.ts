@@ -1,15 +1,20 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { archiveObjects, Catalog } from "@openaq-lakehouse/fake-openaq";
+import { archiveObjects, Catalog, writeArchiveFolder } from "@openaq-lakehouse/fake-openaq";
 import { toJson } from "@openaq-lakehouse/fake-openaq/json";
 import { locationJson, measurementJson, periodEnds } from "@openaq-lakehouse/fake-openaq/responses";
 import { type IsoDay, parseArchiveObjectKey, utcDayWindow } from "@openaq-lakehouse/pipeline-core";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseArchiveFile } from "../src/archive/csv.js";
 import { type ArchiveDayFile, addArchiveDay } from "../src/archive/day-records.js";
 import { localDaysForUtcDay, monthsForRange, zoneOffsetMinutes } from "../src/archive/plan.js";
+import { archiveTransformSql } from "../src/archive/sql.js";
 import { LocationsSnapshot } from "../src/steps/transform-locations.js";
 import { MeasurementFlattener } from "../src/steps/transform-measurements.js";
 import { QuarantineLog } from "../src/steps/transform-quarantine.js";
+import { runArchiveSqlOnDuckDb } from "./support/archive-duckdb.js";
 
 const DAY: IsoDay = "2026-10-15";
 /** The catalog's "now": the archive is read more than 72 h after the day. */
@@ -163,5 +168,98 @@ describe("a UTC day from the archive", () => {
       localDay: DAY,
     };
     expect(fromArchive(snapshot, DAY, [file]).quarantine.byReason.LOCATION_MISMATCH).toBe(1);
+  });
+});
+
+describe("the archive SQL (Athena SQL, run here on DuckDB)", () => {
+  const catalog = new Catalog(AS_OF);
+  const snapshot = snapshotOf(catalog);
+  let root: string;
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), "archive-sql-"));
+    await writeArchiveFolder(root, archiveObjects({ from: "2026-10-13", to: "2026-10-16", asOfMs: AS_OF }));
+  });
+  afterAll(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it("accepts and rejects exactly what the local engine does", async () => {
+    const days: IsoDay[] = ["2026-10-14", "2026-10-15"];
+    const timeZones = new Map(snapshot.rows().map((l) => [l.location_id, l.timezone]));
+    const months = new Map(
+      [...timeZones].map(([id, tz]) => [id, monthsForRange(days[0] as IsoDay, days[1] as IsoDay, tz)]),
+    );
+    const sql = archiveTransformSql({
+      env: "dev",
+      from: days[0] as IsoDay,
+      to: days[1] as IsoDay,
+      months,
+      sensors: [...snapshot.sensors.values()],
+    });
+    const rows = await runArchiveSqlOnDuckDb(root, "dev", sql);
+    for (const day of days) {
+      const local = fromArchive(snapshot, day, archiveFiles(day));
+      const accepted = rows
+        .filter((r) => r.day === day && r.reason === null)
+        .sort((a, b) => Number(a.sensor_id) - Number(b.sensor_id) || Number(a.start_ms) - Number(b.start_ms))
+        .map((r) => {
+          const sensor = snapshot.sensors.get(Number(r.sensor_id));
+          return {
+            sensor: r.sensor_id,
+            location: sensor?.locationId,
+            parameter: `${r.parameter} ${r.unit}`,
+            value: r.value,
+            start: new Date(Number(r.start_ms)).toISOString(),
+            end: new Date(Number(r.end_ms)).toISOString(),
+            period: `raw/${r.period_seconds}`,
+          };
+        });
+      expect(accepted).toEqual(rowsOf(local.f));
+      const reasons: Record<string, number> = {};
+      for (const r of rows.filter((r) => r.day === day && r.reason !== null)) {
+        reasons[r.reason as string] = (reasons[r.reason as string] ?? 0) + 1;
+      }
+      expect(reasons).toEqual(local.quarantine.byReason);
+    }
+  });
+
+  it("parses as Trino SQL (the grammar Athena speaks) and calls only Athena functions", async () => {
+    const { TrinoSQL } = await import("dt-sql-parser");
+    const sql = archiveTransformSql({
+      env: "prod",
+      from: "2026-10-14",
+      to: "2026-10-15",
+      months: new Map([[7441, ["2026-10"]]]),
+      sensors: [...snapshot.sensors.values()].slice(0, 3),
+    });
+    expect(new TrinoSQL().validate(sql)).toEqual([]);
+    // The grammar does not know functions: every call must be one Athena engine v3 has.
+    const ATHENA_FUNCTIONS = new Set(
+      "coalesce concat date_format from_iso8601_timestamp from_unixtime lag min regexp_extract regexp_like replace round row_number substr to_unixtime trim try try_cast".split(
+        " ",
+      ),
+    );
+    const KEYWORDS = new Set([
+      "as",
+      "in",
+      "values",
+      "over",
+      "and",
+      "or",
+      "not",
+      "when",
+      "then",
+      "cast",
+      "snapshot",
+    ]);
+    const called = [...sql.matchAll(/\b([a-z_][a-z0-9_]*)\s*\(/gi)]
+      .map((m) => (m[1] as string).toLowerCase())
+      .filter((n) => !KEYWORDS.has(n));
+    expect(called.length).toBeGreaterThan(10);
+    expect(called.filter((n) => !ATHENA_FUNCTIONS.has(n))).toEqual([]);
+    // The grammar check has teeth: DuckDB-only syntax fails it.
+    expect(
+      new TrinoSQL().validate(`${sql.replace("CAST(value_text AS double)", "value_text::DOUBLE")}`),
+    ).not.toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
+import type { FakeOpenAq } from "@openaq-lakehouse/fake-openaq";
 import { listKeys, type ObjectStore, rawKey } from "@openaq-lakehouse/pipeline-core";
 import { afterEach, describe, expect, it } from "vitest";
-import type { FakeOpenAq } from "@openaq-lakehouse/fake-openaq";
 import {
   MANIFEST_NAME,
   metaName,
