@@ -251,6 +251,7 @@ describe("the archive SQL (Athena SQL, run here on DuckDB)", () => {
       "then",
       "cast",
       "snapshot",
+      "where",
     ]);
     const called = [...sql.matchAll(/\b([a-z_][a-z0-9_]*)\s*\(/gi)]
       .map((m) => (m[1] as string).toLowerCase())
