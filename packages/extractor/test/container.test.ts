@@ -149,7 +149,7 @@ describe("the image's entrypoint, run as a child process", () => {
     const lake = join(work, "lake");
     const r = await spawnCli(
       entrypoint[0] as string,
-      [...entrypoint.slice(1), "run", "--lake", lake, "--json"],
+      [...entrypoint.slice(1), "run", "--lookback", "0", "--lake", lake, "--json"],
       baseEnv(),
       work,
     );

@@ -1,14 +1,8 @@
 import { createHash } from "node:crypto";
-import type { FakeOpenAq } from "@openaq-lakehouse/fake-openaq";
-import { listKeys, type ObjectStore, rawKey } from "@openaq-lakehouse/pipeline-core";
+import { listKeys, type ObjectStore, parseRawRunManifestName, rawKey } from "@openaq-lakehouse/pipeline-core";
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  MANIFEST_NAME,
-  metaName,
-  type RawManifest,
-  type RawResponseMeta,
-  sensorPageName,
-} from "../src/raw/names.js";
+import type { FakeOpenAq } from "@openaq-lakehouse/fake-openaq";
+import type { RawRunManifest } from "../src/raw/names.js";
 import { extractDay } from "../src/steps/extract.js";
 import { captureLog, DAY, failure, startTestServer, tempLake, testClient } from "./support/fake.js";
 
@@ -25,7 +19,20 @@ async function setup(opts: Parameters<typeof startTestServer>[0] = {}) {
 }
 
 const decoder = new TextDecoder();
-const manifestKey = rawKey({ env: "dev", dataset: "measurements", day: DAY }, MANIFEST_NAME);
+const measurementsPrefix = rawKey({ env: "dev", dataset: "measurements", day: DAY }, "x.json").replace(/x\.json$/, "");
+
+/** The day's run manifests, oldest first. */
+async function manifestKeys(store: ObjectStore): Promise<string[]> {
+  return (await listKeys(store, measurementsPrefix)).filter(
+    (k) => parseRawRunManifestName(k.slice(measurementsPrefix.length)) !== undefined,
+  );
+}
+
+async function latestManifest(store: ObjectStore): Promise<RawRunManifest> {
+  const key = (await manifestKeys(store)).at(-1);
+  if (!key) throw new Error("no run manifest");
+  return readJson<RawRunManifest>(store, key);
+}
 
 async function readJson<T>(store: ObjectStore, key: string): Promise<T> {
   const bytes = await store.get(key);
@@ -42,7 +49,7 @@ async function snapshot(store: ObjectStore): Promise<Map<string, Buffer>> {
 }
 
 const bodiesOnly = (snap: Map<string, Buffer>) =>
-  new Map([...snap].filter(([k]) => !k.endsWith(".meta.json")).map(([k, v]) => [k, v.toString("hex")]));
+  new Map([...snap].filter(([k]) => !k.endsWith(".manifest.json")).map(([k, v]) => [k, v.toString("hex")]));
 
 function client(server: FakeOpenAq, opts: Parameters<typeof testClient>[1] = {}) {
   return testClient(server, opts);
@@ -60,24 +67,20 @@ describe("extractDay", () => {
     expect(report.skippedByReason).toEqual({ "never-reported": 2, "last-before-day": 18 });
     expect(report.requests).toBe(1 + 61);
     expect(report.retries).toBe(0);
-    expect(report.objectsWritten).toBe(2 * (1 + 61) + 1);
+    // One body per page (content-addressed: identical empty answers are stored once) plus the manifest.
+    expect(report.objectsWritten).toBe(new Set((await snapshot(store)).keys()).size);
+    expect(report.pagesUnchanged).toBe(62 + 1 - report.objectsWritten);
     expect(log.lines.some((l) => l.includes("asking 61 sensors, skipping 20"))).toBe(true);
     expect(log.progressCalls.at(-1)).toEqual(["extract", 61, 61]);
 
-    const manifest = await readJson<RawManifest>(store, manifestKey);
-    expect(manifest).toMatchObject({
-      version: 1,
-      day: DAY,
-      countryId: 56,
-      locationsPages: ["locations-p0001.json"],
-    });
+    const manifest = await latestManifest(store);
+    expect(manifest).toMatchObject({ version: 2, day: DAY, countryId: 56, runId: report.runId });
+    expect(manifest.locationsPages).toHaveLength(1);
     expect(manifest.sensors).toHaveLength(61);
-    expect(manifest.sensors.find((s) => s.sensorId === 7772032)).toEqual({
-      sensorId: 7772032,
-      locationId: 2161292,
-      parameterId: 2,
-      pages: ["sensor-7772032-p0001.json"],
-    });
+    const sensor = manifest.sensors.find((s) => s.sensorId === 7772032);
+    expect(sensor).toMatchObject({ sensorId: 7772032, locationId: 2161292, parameterId: 2 });
+    expect(sensor?.pages).toHaveLength(1);
+    expect(sensor?.pages[0]?.body).toMatch(/^sha256-[0-9a-f]{64}\.json$/);
     expect(manifest.skippedSensors).toContainEqual({
       sensorId: 21631,
       locationId: 7440,
@@ -88,26 +91,26 @@ describe("extractDay", () => {
       locationId: 18,
       reason: "never-reported",
     });
-    expect(report.rawKeys).toContain(manifestKey);
+    expect(report.rawKeys).toContain(report.manifestKey);
+    expect(await manifestKeys(store)).toEqual([report.manifestKey]);
   });
 
-  it("stores each body byte-for-byte with a sidecar that has no key and no volatile headers", async () => {
+  it("stores each body byte-for-byte under its sha256, the manifest recording request and response without the key", async () => {
     const { server, store } = await setup();
     await extractDay({ store, env: "dev", day: DAY, client: client(server) });
-    const name = sensorPageName(7772032, 1);
-    const key = rawKey({ env: "dev", dataset: "measurements", day: DAY }, name);
-    const body = (await store.get(key)) as Uint8Array;
-    const direct = await fetch(
-      `${server.url}/v3/sensors/7772032/measurements?datetime_from=2026-03-20T00%3A00%3A00Z&datetime_to=2026-03-21T00%3A00%3A00Z&limit=1000&page=1`,
-      { headers: { "X-API-Key": server.apiKey } },
-    );
+    const page = (await latestManifest(store)).sensors.find((s) => s.sensorId === 7772032)?.pages[0];
+    if (!page) throw new Error("no page");
+    const body = (await store.get(measurementsPrefix + page.body)) as Uint8Array;
+    const url = `${server.url}/v3/sensors/7772032/measurements?datetime_from=2026-03-20T00%3A00%3A00Z&datetime_to=2026-03-21T00%3A00%3A00Z&limit=1000&page=1`;
+    const direct = await fetch(url, { headers: { "X-API-Key": server.apiKey } });
     expect(Buffer.from(body).equals(Buffer.from(await direct.arrayBuffer()))).toBe(true);
-    const meta = await readJson<RawResponseMeta>(
-      store,
-      rawKey({ env: "dev", dataset: "measurements", day: DAY }, metaName(name)),
-    );
-    expect(meta).toEqual({
-      url: `${server.url}/v3/sensors/7772032/measurements?datetime_from=2026-03-20T00%3A00%3A00Z&datetime_to=2026-03-21T00%3A00%3A00Z&limit=1000&page=1`,
+    const sha256 = createHash("sha256").update(body).digest("hex");
+    expect(page).toEqual({
+      body: `sha256-${sha256}.json`,
+      sha256,
+      bytes: body.byteLength,
+      records: JSON.parse(Buffer.from(body).toString()).results.length,
+      url,
       status: 200,
       headers: {
         "cache-control": "public, max-age=900",
@@ -115,53 +118,35 @@ describe("extractDay", () => {
         vary: "Accept-Encoding",
       },
       fetchedAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/),
-      bytes: body.byteLength,
-      sha256: createHash("sha256").update(body).digest("hex"),
     });
     const everything = [...(await snapshot(store)).values()].map((b) => b.toString("utf8")).join("\n");
     expect(everything).not.toContain(server.apiKey);
   });
 
-  it("reruns into the same objects: identical bodies, sidecars differing only in fetchedAt, no duplicates", async () => {
+  it("is write-once: a rerun overwrites and deletes nothing, stores no unchanged body again, and adds one manifest", async () => {
     const { server, store } = await setup();
-    await extractDay({ store, env: "dev", day: DAY, client: client(server) });
-    const first = await snapshot(store);
-    await new Promise((r) => setTimeout(r, 5));
-    await extractDay({ store, env: "dev", day: DAY, client: client(server) });
-    const second = await snapshot(store);
-    expect([...second.keys()]).toEqual([...first.keys()]);
-    for (const [key, bytes] of second) {
-      if (!key.endsWith(".meta.json")) {
-        expect(bytes.equals(first.get(key) as Buffer), key).toBe(true);
-        continue;
-      }
-      const a = JSON.parse((first.get(key) as Buffer).toString());
-      const b = JSON.parse(bytes.toString());
-      expect(b.fetchedAt).not.toBe(a.fetchedAt);
-      expect({ ...b, fetchedAt: "" }).toEqual({ ...a, fetchedAt: "" });
-    }
-  });
-
-  it("removes what an earlier run left that this run did not write", async () => {
-    const { server, store } = await setup();
-    const ref = { env: "dev" as const, dataset: "measurements", day: DAY };
-    const stalePage = rawKey(ref, sensorPageName(7772032, 2));
-    const staleSensor = rawKey(ref, sensorPageName(21631, 1)); // a dormant sensor asked by an older rule
-    const oldLocations = rawKey({ ...ref, dataset: "locations" }, "locations-p0002.json");
-    for (const key of [
-      stalePage,
-      rawKey(ref, metaName(sensorPageName(7772032, 2))),
-      staleSensor,
-      oldLocations,
-    ]) {
-      await store.put(key, new TextEncoder().encode("{}"));
-    }
-    await store.put(manifestKey, new TextEncoder().encode('{"version":1,"stale":true}'));
-    const report = await extractDay({ store, env: "dev", day: DAY, client: client(server) });
-    expect(report.staleObjectsDeleted).toBe(4);
-    for (const key of [stalePage, staleSensor, oldLocations]) expect(await store.head(key)).toBeUndefined();
-    expect((await readJson<RawManifest>(store, manifestKey)).version).toBe(1);
-    expect(await readJson<object>(store, manifestKey)).not.toHaveProperty("stale");
+    const first = await extractDay({ store, env: "dev", day: DAY, client: client(server) });
+    const before = await snapshot(store);
+    const puts: string[] = [];
+    const deletes: string[] = [];
+    const watched: ObjectStore = Object.assign(Object.create(store) as ObjectStore, {
+      put: async (key: string, body: Uint8Array) => {
+        puts.push(key);
+        return store.put(key, body);
+      },
+      deleteMany: async (keys: readonly string[]) => {
+        deletes.push(...keys);
+        return store.deleteMany(keys);
+      },
+    });
+    const second = await extractDay({ store: watched, env: "dev", day: DAY, client: client(server) });
+    expect(puts).toEqual([]);
+    expect(deletes).toEqual([]);
+    expect(second.objectsWritten).toBe(1); // the manifest
+    expect(second.pagesUnchanged).toBe(62);
+    const after = await snapshot(store);
+    for (const [key, bytes] of before) expect(after.get(key)?.equals(bytes), key).toBe(true);
+    expect(await manifestKeys(store)).toEqual([first.manifestKey, second.manifestKey]);
   });
 
   it("with faults at 20% of requests ends byte-identical (bodies) to a fault-free run", async () => {
@@ -183,7 +168,6 @@ describe("extractDay", () => {
 
   it("fails when a sensor's retries run out, naming the sensor and why, and leaves no manifest", async () => {
     const { server, store } = await setup({ faults: { forced: [{ sensorId: 7772048, kind: "503" }] } });
-    await store.put(manifestKey, new TextEncoder().encode('{"version":1}'));
     const e = await failure(
       extractDay({ store, env: "dev", day: DAY, client: client(server, { maxRetries: 2 }) }),
     );
@@ -191,7 +175,7 @@ describe("extractDay", () => {
     expect(e.message).toBe(
       "Gave up on sensor 7772048 (measurements page 1) after 3 attempts; the last one got HTTP 503 (Service Unavailable).",
     );
-    expect(await store.head(manifestKey)).toBeUndefined();
+    expect(await manifestKeys(store)).toEqual([]);
   });
 
   it("is healed by the next run after a crash midway (store failing after some writes)", async () => {
@@ -200,15 +184,15 @@ describe("extractDay", () => {
     const { server, store } = await setup();
     let puts = 0;
     const crashing: ObjectStore = Object.assign(Object.create(store) as ObjectStore, {
-      put: async (key: string, body: Uint8Array) => {
-        if (++puts > 40) throw new Error("disk full");
-        return store.put(key, body);
+      putIfAbsent: async (key: string, body: Uint8Array) => {
+        if (++puts > 20) throw new Error("disk full");
+        return store.putIfAbsent(key, body);
       },
     });
     const e = await failure(extractDay({ store: crashing, env: "dev", day: DAY, client: client(server) }));
     expect(e.code).toBe("EXTRACT_FAILED");
     expect(e.message).toMatch(/^Extract failed at sensor \d+: disk full$/);
-    expect(await store.head(manifestKey)).toBeUndefined();
+    expect(await manifestKeys(store)).toEqual([]);
     await extractDay({ store, env: "dev", day: DAY, client: client(server) });
     expect(bodiesOnly(await snapshot(store))).toEqual(bodiesOnly(await snapshot(clean.store)));
   });
@@ -234,8 +218,8 @@ describe("extractDay", () => {
     const report = await extractDay({ store, env: "dev", day: DAY, client: client(server) });
     expect(report.locations).toBe(1_070);
     expect(report.sensorsAsked).toBe(61);
-    const manifest = await readJson<RawManifest>(store, manifestKey);
-    expect(manifest.locationsPages).toEqual(["locations-p0001.json", "locations-p0002.json"]);
+    const manifest = await latestManifest(store);
+    expect(manifest.locationsPages.map((p) => p.records)).toEqual([1000, 70]);
   });
 
   it("never exceeds the server's rate limit while keeping it busy", async () => {

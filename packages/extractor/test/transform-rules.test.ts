@@ -183,15 +183,15 @@ describe("quarantine rules", () => {
 });
 
 describe("MeasurementPartWriter", () => {
-  it("encodes full parts while sensors are still being read, deterministically; one part is writePartition's output", async () => {
+  it("encodes row groups while sensors are still being read into one object, deterministically; it is writePartition's output", async () => {
     const dir = await mkdtemp(join(tmpdir(), "write-"));
     try {
       const store = new LocalFolderStore(dir);
       const day = "2024-03-05";
       const { startMs, endMs } = utcDayWindow(day);
-      const write = async (rowsPerPart?: number) => {
+      const write = async (rowsPerGroup?: number) => {
         const f = new MeasurementFlattener(startMs, endMs, new QuarantineLog());
-        const parts = new MeasurementPartWriter(f, rowsPerPart);
+        const parts = new MeasurementPartWriter(f, rowsPerGroup);
         const columnsSeen: number[] = [];
         for (const sensorId of [1, 2, 3]) {
           f.beginSensor(sensorId, {
@@ -208,34 +208,27 @@ describe("MeasurementPartWriter", () => {
           f.addResults(hourlyRows(sensorId, PM25, day), `s${sensorId}`);
         }
         f.endSensor();
-        return { report: await parts.publish(store, "dev", day), columnsSeen };
+        return { report: await parts.publish(store, "dev", day, { allowShrink: true }), columnsSeen };
       };
       const { report: split, columnsSeen } = await write(30);
       // Rows already encoded leave the columns: 24 → (48 - 30) = 18 held before sensor 3.
       expect(columnsSeen).toEqual([0, 24, 18]);
       expect(split.rows).toBe(72);
-      expect(split.keys.map((k) => k.split("/").at(-1))).toEqual([
-        "part-00000.parquet",
-        "part-00001.parquet",
-        "part-00002.parquet",
-      ]);
-      const rows: Array<{ sensor_id: number; datetime: number; coordinates: object | null }> = [];
-      for (const key of split.keys)
-        rows.push(
-          ...decodeParquet((await store.get(key)) as Uint8Array)
-            .toArray()
-            .map((r) => r.toJSON()),
-        );
+      const key = "dev/processed/measurements/year=2024/month=03/day=05/part-00000.parquet";
+      // One object per partition, whatever the row groups.
+      expect(split.keys).toEqual([key]);
+      const rows = decodeParquet((await store.get(key)) as Uint8Array)
+        .toArray()
+        .map((r) => r.toJSON() as { sensor_id: number; datetime: number; coordinates: object | null });
       expect(rows.map((r) => `${r.sensor_id}@${r.datetime}`)).toEqual(
         [1, 2, 3].flatMap((s) => Array.from({ length: 24 }, (_, h) => `${s}@${startMs + h * 3_600_000}`)),
       );
       expect({ ...rows[0]?.coordinates }).toEqual({ lat: 21, lon: null });
       const again = await write(30);
-      expect(again.report.bytes).toBe(split.bytes);
-      // Back to one part: the stale parts go, and the one part is what writePartition writes.
-      const whole = await write();
-      expect(whole.report.deletedKeys).toHaveLength(2);
-      const key = "dev/processed/measurements/year=2024/month=03/day=05/part-00000.parquet";
+      expect(Buffer.from((await store.get(key)) as Uint8Array).length).toBe(split.bytes);
+      expect(again.report.previousRows).toBe(72);
+      // Default row groups: the object is what writePartition writes for the same table.
+      await write();
       expect(await listKeys(store, "dev/processed/")).toEqual([key]);
       const ours = Buffer.from((await store.get(key)) as Uint8Array);
       await writePartition({ store, env: "dev", dataset: measurements, day, table: decodeParquet(ours) });

@@ -1,4 +1,5 @@
 export * from "./contract.js";
+export * from "./lease.js";
 export * from "./dates.js";
 export * from "./errors.js";
 export * from "./identifiers.js";

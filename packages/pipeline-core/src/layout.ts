@@ -1,3 +1,4 @@
+import { leasePrefix } from "./contract.js";
 import { dayParts, type IsoDay, isIsoDay } from "./dates.js";
 import { PipelineError } from "./errors.js";
 import { assertIdentifier } from "./identifiers.js";
@@ -6,8 +7,11 @@ import { assertIdentifier } from "./identifiers.js";
  * The lake layout (DESIGN §3). Keys are relative to the lake root (a local folder or `s3://bucket`):
  *
  *   {env}/raw/{dataset}/year=YYYY/month=MM/day=DD/{name}.json
+ *       sha256-{hex}.json               one API response body, named by the sha256 of its bytes
+ *       run-{runId}.manifest.json       one extract run's manifest (its commit point)
  *   {env}/processed/{dataset}/year=YYYY/month=MM/day=DD/part-NNNNN.parquet
  *   {env}/quarantine/{dataset}/year=YYYY/month=MM/day=DD/{name}
+ *   {env}/_leases/{dataset}/{day}/lease-{generation}.json
  *
  * This module is the only place that spells these keys.
  */
@@ -104,6 +108,66 @@ export function rawKey(ref: Omit<PartitionRef, "layer">, name: string): string {
     );
   }
   return partitionPrefix({ ...ref, layer: "raw" }) + file;
+}
+
+/**
+ * The write-once raw layer: a body is named by the sha256 of its exact bytes, so an identical API
+ * answer is stored once and a stored name can never hold other bytes.
+ */
+export function rawBodyName(sha256: string): string {
+  if (!/^[0-9a-f]{64}$/.test(sha256)) {
+    throw new PipelineError("INVALID_SHA256", `A sha256 is 64 lowercase hex digits, got ${JSON.stringify(sha256)}.`);
+  }
+  return `sha256-${sha256}.json`;
+}
+
+/** A raw run id: `YYYYMMDDTHHMMSSmmmZ-{random}`, so ids sort in the order the runs started. */
+const RUN_ID = /^\d{8}T\d{9}Z-[0-9a-f]{6,16}$/;
+
+export function assertRawRunId(value: unknown): string {
+  if (typeof value !== "string" || !RUN_ID.test(value)) {
+    throw new PipelineError(
+      "INVALID_RUN_ID",
+      `Invalid raw run id ${JSON.stringify(value)}: expected the form 20240115T031500123Z-1a2b3c (see the run-*.manifest.json names in raw).`,
+    );
+  }
+  return value;
+}
+
+/** A new run id for a run started at `nowMs`. */
+export function newRawRunId(nowMs: number, random: string): string {
+  const iso = new Date(nowMs).toISOString(); // 2024-01-15T03:15:00.123Z
+  return assertRawRunId(`${iso.replace(/[-:.]/g, "").replace(/Z$/, "")}Z-${random}`);
+}
+
+/** The manifest of one extract run; written last, with a conditional create: its existence commits the run. */
+export function rawRunManifestName(runId: string): string {
+  return `run-${assertRawRunId(runId)}.manifest.json`;
+}
+
+/** The run id of a manifest name, or `undefined` for any other name. */
+export function parseRawRunManifestName(name: string): string | undefined {
+  const m = /^run-(.+)\.manifest\.json$/.exec(name);
+  return m && RUN_ID.test(m[1] as string) ? m[1] : undefined;
+}
+
+/** The folder of the writer leases of one (env, dataset, day): `{env}/_leases/{dataset}/{day}/`. */
+export function leaseDayPrefix(env: Environment, dataset: string, day: IsoDay): string {
+  return `${leasePrefix(env)}${assertIdentifier("dataset name", dataset)}/${checkDay(day)}/`;
+}
+
+/** One generation of a lease: created once (never overwritten), deleted by its holder on release. */
+export function leaseKey(env: Environment, dataset: string, day: IsoDay, generation: number): string {
+  if (!Number.isSafeInteger(generation) || generation < 1 || generation > 9_999_999_999) {
+    throw new PipelineError("INVALID_LEASE", `Lease generations run from 1, got ${generation}.`);
+  }
+  return `${leaseDayPrefix(env, dataset, day)}lease-${String(generation).padStart(10, "0")}.json`;
+}
+
+/** The generation of a lease key's name, or `undefined`. */
+export function parseLeaseGeneration(key: string): number | undefined {
+  const m = /\/lease-(\d{10})\.json$/.exec(key);
+  return m ? Number(m[1]) : undefined;
 }
 
 /** The deterministic name of part `index` of a processed partition: `part-00000.parquet`. */

@@ -1,3 +1,4 @@
+import { ParquetFile } from "parquet-wasm";
 import { describe, expect, it } from "vitest";
 import {
   decodeParquet,
@@ -7,6 +8,7 @@ import {
   measurements,
   type ObjectStore,
   partitionPrefix,
+  ROWS_PER_ROW_GROUP,
   readQuarantine,
   tableFromRows,
   writePartition,
@@ -51,18 +53,6 @@ async function snapshot(store: ObjectStore, prefix: string): Promise<Map<string,
 }
 
 /** A store that fails the first `deleteMany`, as a process killed between writing and cleaning up would. */
-function crashingBeforeDelete(store: ObjectStore): ObjectStore & { crashed: boolean } {
-  const wrapper = Object.create(store) as ObjectStore & { crashed: boolean };
-  wrapper.crashed = false;
-  wrapper.deleteMany = async (keys) => {
-    if (!wrapper.crashed) {
-      wrapper.crashed = true;
-      throw new Error("killed before deleting stale objects");
-    }
-    return store.deleteMany(keys);
-  };
-  return wrapper;
-}
 
 describe.each(storeCases)("writePartition on the $name store", (storeCase) => {
   const withStore = (fn: (store: ObjectStore) => Promise<void>) => async () => {
@@ -146,77 +136,45 @@ describe.each(storeCases)("writePartition on the $name store", (storeCase) => {
   );
 
   it(
-    "splits a partition over the size cap into numbered parts and deletes parts a smaller rerun no longer needs",
+    "writes one object per partition at any size, in 65,536-row row groups, and removes a legacy partition's other parts",
     withStore(async (store) => {
-      const rows = rowsFor("2024-03-03", 40);
-      const big = await writePartition({
-        store,
-        env: "dev",
-        dataset: measurements,
-        day: "2024-03-03",
-        rows,
-        maxPartBytes: 5_500,
-      });
-      expect(big.keys.length).toBeGreaterThan(1);
-      expect(big.keys.map((k) => k.split("/").pop())).toEqual(
-        big.keys.map((_, i) => `part-${String(i).padStart(5, "0")}.parquet`),
-      );
-      let total = 0;
-      for (const k of big.keys) total += decodeParquet((await store.get(k)) as Uint8Array).numRows;
-      expect(total).toBe(rows.length);
-
-      const small = await writePartition({
-        store,
-        env: "dev",
-        dataset: measurements,
-        day: "2024-03-03",
-        rows: rows.slice(0, 10),
-      });
-      expect(small.keys).toHaveLength(1);
-      expect(small.deletedKeys.sort()).toEqual(big.keys.slice(1).sort());
-      expect(
-        await listKeys(
-          store,
-          partitionPrefix({ env: "dev", layer: "processed", dataset: "measurements", day: "2024-03-03" }),
-        ),
-      ).toEqual(small.keys);
+      const prefix = partitionPrefix({ env: "dev", layer: "processed", dataset: "measurements", day: "2024-03-03" });
+      // A partition of the earlier multi-part layout.
+      await store.put(`${prefix}part-00001.parquet`, new Uint8Array([1, 2, 3]));
+      const rows = rowsFor("2024-03-03", 2_750); // 66,000 rows: two row groups
+      const big = await writePartition({ store, env: "dev", dataset: measurements, day: "2024-03-03", rows });
+      expect(big.keys).toEqual([`${prefix}part-00000.parquet`]);
+      expect(big.deletedKeys).toEqual([`${prefix}part-00001.parquet`]);
+      expect(await listKeys(store, prefix)).toEqual(big.keys);
+      const bytes = (await store.get(big.keys[0] as string)) as Uint8Array;
+      expect(decodeParquet(bytes).numRows).toBe(rows.length);
+      const file = await ParquetFile.fromFile(new Blob([bytes]));
+      expect(file.metadata().numRowGroups()).toBe(2);
+      expect(file.metadata().rowGroup(0).numRows()).toBe(ROWS_PER_ROW_GROUP);
+      file.free();
     }),
   );
 
   it(
-    "heals a write that stopped after the new parts and before the stale ones were deleted",
+    "refuses to replace a partition with materially fewer rows, unless told to, and leaves it as it was",
     withStore(async (store) => {
-      const rows = rowsFor("2024-03-04", 40);
-      const big = await writePartition({
-        store,
-        env: "dev",
-        dataset: measurements,
-        day: "2024-03-04",
-        rows,
-        maxPartBytes: 5_500,
-      });
-      const crashing = crashingBeforeDelete(store);
-      await expect(
-        writePartition({
-          store: crashing,
-          env: "dev",
-          dataset: measurements,
-          day: "2024-03-04",
-          rows: rows.slice(0, 24),
-        }),
-      ).rejects.toThrow(/killed/);
-      // The partition is never empty: the new part-00000 plus stale parts of the old run.
-      const prefix = "dev/processed/measurements/year=2024/month=03/day=04/";
-      expect((await listKeys(store, prefix)).length).toBe(big.keys.length);
-      const healed = await writePartition({
-        store,
-        env: "dev",
-        dataset: measurements,
-        day: "2024-03-04",
-        rows: rows.slice(0, 24),
-      });
-      expect(await listKeys(store, prefix)).toEqual(healed.keys);
-      expect(decodeParquet((await store.get(healed.keys[0] as string)) as Uint8Array).numRows).toBe(24);
+      const day = "2024-03-04";
+      const rows = rowsFor(day, 40);
+      const first = await writePartition({ store, env: "dev", dataset: measurements, day, rows });
+      expect(first.previousRows).toBeUndefined();
+      const before = await store.get(first.keys[0] as string);
+      const e = await writePartition({ store, env: "dev", dataset: measurements, day, rows: rows.slice(0, 24 * 30) }).catch(
+        (x: unknown) => x as Error,
+      );
+      expect((e as Error).message).toBe(
+        "Refusing to replace measurements 2024-03-04: it would shrink from 960 to 720 rows (25% fewer, more than 20% allowed); processed is unchanged. Check the raw data, or pass --allow-shrink for a deliberate correction.",
+      );
+      expect(await store.get(first.keys[0] as string)).toEqual(before);
+      // 20% fewer is within the guard; the report says before → after.
+      const within = await writePartition({ store, env: "dev", dataset: measurements, day, rows: rows.slice(0, 24 * 32) });
+      expect([within.previousRows, within.rows]).toEqual([960, 768]);
+      const forced = await writePartition({ store, env: "dev", dataset: measurements, day, rows: rows.slice(0, 24), allowShrink: true });
+      expect([forced.previousRows, forced.rows]).toEqual([768, 24]);
     }),
   );
 
@@ -272,6 +230,7 @@ describe.each(storeCases)("writePartition on the $name store", (storeCase) => {
         dataset: measurements,
         day: "2024-03-05",
         rows: [],
+        allowShrink: true,
       });
       expect(empty.rows).toBe(0);
       expect(decodeParquet((await store.get(empty.keys[0] as string)) as Uint8Array).numRows).toBe(0);

@@ -3,6 +3,8 @@ import {
   addDays,
   assertEnvironment,
   DEFAULT_LAKE_DIR,
+  assertRawRunId,
+  DEFAULT_LOOKBACK_DAYS,
   daysBetween,
   type Environment,
   formatIsoDay,
@@ -51,6 +53,12 @@ export interface CliArgs {
   show: boolean;
   format: QueryFormat;
   sql?: string;
+  /** run/extract/transform: also redo this many days before the run day (run: DEFAULT_LOOKBACK_DAYS). */
+  lookback: number;
+  /** transform: replay this extract run instead of the day's newest. */
+  rawRunId?: string;
+  /** transform/run/backfill: replace partitions even when they shrink materially. */
+  allowShrink: boolean;
 }
 
 export type ParsedCli = { help: true; command?: Command } | ({ help: false } & CliArgs);
@@ -69,8 +77,16 @@ const OPTIONS = {
   force: { type: "boolean" },
   debug: { type: "boolean" },
   show: { type: "boolean" },
+  lookback: { type: "string" },
+  "raw-run": { type: "string" },
+  "allow-shrink": { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
+
+/** Longest --lookback: a month (longer is a backfill). */
+export const MAX_LOOKBACK_DAYS = 31;
+const LOOKBACK_COMMANDS: readonly Command[] = ["run", "extract", "transform"];
+const SHRINK_COMMANDS: readonly Command[] = ["transform", "run", "backfill"];
 
 /** Longest backfill in one call: a year. Longer ranges are a typo more often than a plan. */
 export const MAX_BACKFILL_DAYS = 366;
@@ -188,6 +204,7 @@ export function parseCli(
   }
   const lake = values.lake ?? (vars.LAKE_URI || DEFAULT_LAKE_DIR);
   checkLake(lake);
+  const { lookback, rawRunId, allowShrink } = integrityOptions(command, values);
 
   return {
     help: false,
@@ -205,7 +222,45 @@ export function parseCli(
     show: values.show ?? false,
     format,
     ...(sql !== undefined && { sql }),
+    lookback,
+    ...(rawRunId !== undefined && { rawRunId }),
+    allowShrink,
   };
+}
+
+/** --lookback, --raw-run and --allow-shrink: which commands take them, and their values. */
+function integrityOptions(
+  command: Command,
+  values: { lookback?: string; "raw-run"?: string; "allow-shrink"?: boolean },
+): { lookback: number; rawRunId?: string; allowShrink: boolean } {
+  let lookback = command === "run" ? DEFAULT_LOOKBACK_DAYS : 0;
+  if (values.lookback !== undefined) {
+    if (!LOOKBACK_COMMANDS.includes(command))
+      throw new UsageError(`The option --lookback belongs to ${LOOKBACK_COMMANDS.join(", ")}; ${command} does not take it.`);
+    const raw = values.lookback;
+    lookback = /^\d{1,3}$/.test(raw) ? Number(raw) : Number.NaN;
+    if (!(lookback >= 0 && lookback <= MAX_LOOKBACK_DAYS)) {
+      throw new UsageError(
+        `Invalid --lookback ${JSON.stringify(raw)}: expected a whole number of days from 0 to ${MAX_LOOKBACK_DAYS}.`,
+      );
+    }
+  }
+  const rawRunId = values["raw-run"];
+  if (rawRunId !== undefined) {
+    if (command !== "transform")
+      throw new UsageError(`The option --raw-run belongs to transform; ${command} does not take it.`);
+    if (lookback > 0)
+      throw new UsageError("--raw-run names one day's extract run: it cannot be combined with --lookback.");
+    try {
+      assertRawRunId(rawRunId);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  }
+  const allowShrink = values["allow-shrink"] ?? false;
+  if (allowShrink && !SHRINK_COMMANDS.includes(command))
+    throw new UsageError(`The option --allow-shrink belongs to ${SHRINK_COMMANDS.join(", ")}; ${command} does not take it.`);
+  return { lookback, ...(rawRunId !== undefined && { rawRunId }), allowShrink };
 }
 
 function checkLake(lake: string): void {
@@ -260,6 +315,11 @@ Options:
   --dry-run                   validate the arguments and print the plan; touch nothing
   --max-quarantine-rate F     fail transform above this quarantined share (default ${DEFAULT_MAX_QUARANTINE_RATE})
   --force                     backfill: redo days already complete
+  --lookback N                run/extract/transform: also redo the N days before --date, so late
+                              data lands (run default ${DEFAULT_LOOKBACK_DAYS}, others 0)
+  --raw-run <id>              transform: replay that extract run of the day (default: the newest)
+  --allow-shrink              transform/run/backfill: replace a partition even if it loses more than
+                              20% of its rows (a deliberate correction)
   --format table|csv|json     query output (default table)
   --show                      run/backfill: then print the latest AQI and recent daily averages
   --debug                     show stack traces of unexpected errors

@@ -2,7 +2,7 @@ import { isPipelineError, LocalFolderStore, openStore, PipelineError } from "@op
 import type { QueryEngine } from "@openaq-lakehouse/views";
 import { DEFAULT_OPENAQ_BASE_URL, OpenAqClient } from "../openaq/client.js";
 import { ReportBuilder, renderReport } from "../report.js";
-import { backfill, DAY_STEPS, type PipelineContext, runDay, runStep } from "../steps/run.js";
+import { backfill, lookbackDays, type PipelineContext, runStep, runWithLookback } from "../steps/run.js";
 import { type CliArgs, parseCli, USAGE, UsageError } from "./args.js";
 import {
   apiSource,
@@ -73,6 +73,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       log,
       report,
       maxQuarantineRate: args.maxQuarantineRate,
+      allowShrink: args.allowShrink,
+      ...(args.rawRunId !== undefined && { rawRunId: args.rawRunId }),
+      now: () => (io.now?.() ?? new Date()).getTime(),
       client: () => resources.client(args, config, log, secrets),
       engine: () => resources.engine(args, config, store),
       catalog: {
@@ -83,12 +86,14 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     };
     switch (args.command) {
       case "run":
-        await runDay(ctx, args.day, DAY_STEPS);
+        await runWithLookback(ctx, args.day, args.lookback);
         break;
       case "backfill":
         await backfill(ctx, args.days, { force: args.force });
         break;
       default:
+        // extract/transform --lookback N: the N days before, oldest first, then the day itself.
+        for (const d of lookbackDays(args.day, args.lookback)) await runStep(ctx, args.command, d);
         await runStep(ctx, args.command, args.day);
     }
     log.flush();

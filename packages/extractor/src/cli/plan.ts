@@ -1,3 +1,4 @@
+import { lookbackDays } from "../steps/run.js";
 import type { CliArgs } from "./args.js";
 import { type ApiSource, apiSource, type RuntimeConfig } from "./config.js";
 
@@ -49,7 +50,7 @@ export function planFor(args: CliArgs, config: RuntimeConfig): Plan {
         ? args.days
         : args.command === "query" || args.command === "views"
           ? []
-          : [args.day],
+          : [...lookbackDays(args.day, args.lookback), args.day],
     steps,
   };
   if (USES_API.has(args.command)) plan.api = describeApi(apiSource(config, args.lake));

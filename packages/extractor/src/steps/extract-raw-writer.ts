@@ -2,49 +2,49 @@ import { createHash } from "node:crypto";
 import {
   type Environment,
   type IsoDay,
-  listKeys,
   type ObjectStore,
-  partitionPrefix,
+  rawBodyName,
   rawKey,
 } from "@openaq-lakehouse/pipeline-core";
 import { sidecarHeaders } from "../openaq/headers.js";
 import type { FetchedPage } from "../openaq/types.js";
-import { metaName, type RawResponseMeta } from "../raw/names.js";
+import type { RawPageRef } from "../raw/names.js";
 
-const encoder = new TextEncoder();
-
-/** The sidecar of one body: what was asked, what came back, when. Never the key. */
-export function responseMeta(page: FetchedPage<unknown>): RawResponseMeta {
+/** What a manifest records of one response: what was asked, what came back, when. Never the key. */
+export function pageRef(page: FetchedPage<unknown>): RawPageRef {
   const url = new URL(page.url);
   for (const name of [...url.searchParams.keys()]) {
     if (/api[_-]?key/i.test(name)) url.searchParams.delete(name);
   }
+  const sha256 = createHash("sha256").update(page.body).digest("hex");
   return {
+    body: rawBodyName(sha256),
+    sha256,
+    bytes: page.body.byteLength,
+    records: page.data.results.length,
     url: url.toString(),
     status: page.status,
     headers: sidecarHeaders(page.headers),
     fetchedAt: page.fetchedAt,
-    bytes: page.body.byteLength,
-    sha256: createHash("sha256").update(page.body).digest("hex"),
   };
 }
 
 /**
- * Writes raw objects into one `{env}/raw/{dataset}/year=/month=/day=/` partition and remembers
- * every key it wrote, so what an earlier run left behind can be removed afterwards.
+ * Writes response bodies into one `{env}/raw/{dataset}/year=/month=/day=/` partition, write-once:
+ * each body is named by the sha256 of its bytes and created only if absent, so an identical answer
+ * is stored once and nothing stored is ever overwritten or deleted.
  */
 export class RawPartitionWriter {
-  readonly prefix: string;
-  private readonly written = new Set<string>();
   objects = 0;
   bytes = 0;
+  /** Bodies that were already stored (an unchanged answer): nothing written. */
+  unchanged = 0;
+  private readonly written: string[] = [];
 
   constructor(
     private readonly store: ObjectStore,
     private readonly ref: { env: Environment; dataset: string; day: IsoDay },
-  ) {
-    this.prefix = partitionPrefix({ ...ref, layer: "raw" });
-  }
+  ) {}
 
   key(name: string): string {
     return rawKey(this.ref, name);
@@ -54,29 +54,22 @@ export class RawPartitionWriter {
     return [...this.written].sort();
   }
 
-  async put(name: string, body: Uint8Array): Promise<string> {
+  /** Creates `name` unless it exists; returns whether this call wrote it. */
+  async create(name: string, body: Uint8Array): Promise<boolean> {
     const key = this.key(name);
-    await this.store.put(key, body, { contentType: "application/json" });
-    this.written.add(key);
-    this.objects++;
-    this.bytes += body.byteLength;
-    return key;
+    const created = await this.store.putIfAbsent(key, body, { contentType: "application/json" });
+    if (created) {
+      this.written.push(key);
+      this.objects++;
+      this.bytes += body.byteLength;
+    }
+    return created;
   }
 
-  /** The body byte-for-byte, then its `.meta.json` sidecar. */
-  async putResponse(name: string, page: FetchedPage<unknown>): Promise<string> {
-    const key = await this.put(name, page.body);
-    await this.put(metaName(name), encoder.encode(`${JSON.stringify(responseMeta(page), null, 2)}\n`));
-    return key;
-  }
-
-  /** Deletes every object of the partition this writer did not write (except `keep`). */
-  async deleteStale(keep: readonly string[] = []): Promise<string[]> {
-    const spare = new Set(keep);
-    const stale = (await listKeys(this.store, this.prefix)).filter(
-      (k) => !this.written.has(k) && !spare.has(k),
-    );
-    if (stale.length > 0) await this.store.deleteMany(stale);
-    return stale;
+  /** Stores the body byte-for-byte under its content address; returns what the manifest records. */
+  async putResponse(page: FetchedPage<unknown>): Promise<RawPageRef> {
+    const ref = pageRef(page);
+    if (!(await this.create(ref.body, page.body))) this.unchanged++;
+    return ref;
   }
 }

@@ -1,22 +1,22 @@
+import { randomBytes } from "node:crypto";
 import {
   type Environment,
   type IsoDay,
+  newRawRunId,
   type ObjectStore,
   PipelineError,
   parseIsoDay,
-  rawKey,
+  rawRunManifestName,
   utcDayWindow,
 } from "@openaq-lakehouse/pipeline-core";
 import { type Logger, silentLogger } from "../log.js";
 import { DEFAULT_COUNTRY_ID, type OpenAqClient } from "../openaq/client.js";
 import type { Location } from "../openaq/types.js";
 import {
-  locationsPageName,
-  MANIFEST_NAME,
   RAW_LOCATIONS_DATASET,
   RAW_MEASUREMENTS_DATASET,
-  type RawManifest,
-  sensorPageName,
+  type RawPageRef,
+  type RawRunManifest,
 } from "../raw/names.js";
 import { RawPartitionWriter } from "./extract-raw-writer.js";
 import { type SensorTask, type SkippedSensor, selectSensors } from "./extract-sensors.js";
@@ -29,6 +29,7 @@ export interface ExtractOptions {
   /** Default 56 (Vietnam). */
   countryId?: number;
   log?: Logger;
+  now?: () => number;
 }
 
 export interface ExtractReport {
@@ -47,8 +48,10 @@ export interface ExtractReport {
   rateLimited: number;
   objectsWritten: number;
   bytesWritten: number;
-  /** Objects of an earlier run of the day that this run did not produce, deleted. */
-  staleObjectsDeleted: number;
+  /** Pages whose exact bytes were already stored by an earlier run (an unchanged answer adds nothing). */
+  pagesUnchanged: number;
+  /** This run's id: `transform --raw-run <id>` replays exactly what it stored. */
+  runId: string;
   rawKeys: string[];
   manifestKey: string;
   durationMs: number;
@@ -58,13 +61,15 @@ export interface ExtractReport {
  * API → raw for one UTC day (DESIGN §3): the country's locations snapshot, then every sensor that
  * can have data on the day, each page's body stored byte-for-byte with its sidecar.
  *
- * Crash safety: the day's manifest is deleted first, so a run that dies midway is never taken for
- * complete; new objects are written under deterministic names (a rerun replaces, never
- * duplicates); then objects of an earlier run that this run did not write (e.g. a page 2 that no
- * longer exists) are deleted; the manifest is written last, only when every sensor succeeded.
+ * Write-once: every body is stored under the sha256 of its bytes with a conditional create, so
+ * nothing an earlier run stored is ever overwritten or deleted, and an identical answer is stored
+ * once. The run's manifest (`run-{runId}.manifest.json`, a new name per run) is created last, only
+ * when every sensor succeeded: it is the commit point. A run that dies midway leaves bodies no
+ * manifest lists, which transform never reads; the earlier runs stay replayable (`--raw-run`).
  */
 export async function extractDay(opts: ExtractOptions): Promise<ExtractReport> {
-  const started = Date.now();
+  const now = opts.now ?? Date.now;
+  const started = now();
   const { store, env, day, client } = opts;
   const countryId = opts.countryId ?? DEFAULT_COUNTRY_ID;
   const log = opts.log ?? silentLogger;
@@ -84,16 +89,15 @@ export async function extractDay(opts: ExtractOptions): Promise<ExtractReport> {
 
   const locationsOut = new RawPartitionWriter(store, { env, dataset: RAW_LOCATIONS_DATASET, day });
   const measurementsOut = new RawPartitionWriter(store, { env, dataset: RAW_MEASUREMENTS_DATASET, day });
-  const manifestKey = rawKey({ env, dataset: RAW_MEASUREMENTS_DATASET, day }, MANIFEST_NAME);
-  await store.deleteMany([manifestKey]);
+  const runId = newRawRunId(started, randomBytes(4).toString("hex"));
+  const manifestName = rawRunManifestName(runId);
+  const manifestKey = measurementsOut.key(manifestName);
 
   const locationPages = await client.fetchLocations(countryId);
   const locations: Location[] = [];
-  const locationsPageNames: string[] = [];
-  for (const [i, page] of locationPages.entries()) {
-    const name = locationsPageName(i + 1);
-    await locationsOut.putResponse(name, page);
-    locationsPageNames.push(name);
+  const locationsPageRefs: RawPageRef[] = [];
+  for (const page of locationPages) {
+    locationsPageRefs.push(await locationsOut.putResponse(page));
     locations.push(...page.data.results);
   }
 
@@ -113,20 +117,28 @@ export async function extractDay(opts: ExtractOptions): Promise<ExtractReport> {
 
   const sensorPages = await fetchSensorDays(asked, opts, window, measurementsOut, log);
 
-  const stale = [
-    ...(await locationsOut.deleteStale()),
-    ...(await measurementsOut.deleteStale([manifestKey])),
-  ];
-  if (stale.length > 0)
-    log.info(`extract ${day}: removed ${stale.length} objects left by an earlier run.`, {
-      stale: stale.length,
-    });
-
-  const manifest = buildManifest(day, countryId, locationsPageNames, asked, sensorPages, skipped);
-  await measurementsOut.put(
-    MANIFEST_NAME,
-    new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`),
-  );
+  const manifest = buildManifest({
+    runId,
+    day,
+    countryId,
+    startedAt: new Date(started).toISOString(),
+    completedAt: new Date(now()).toISOString(),
+    locationsPages: locationsPageRefs,
+    asked,
+    pagesBySensor: sensorPages,
+    skipped,
+  });
+  const manifestBody = new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`);
+  if (!(await measurementsOut.create(manifestName, manifestBody))) {
+    // Run ids are unique (time + random): an existing manifest means a clash, never a rerun.
+    throw new PipelineError("RAW_RUN_EXISTS", `The raw run manifest ${manifestKey} already exists: retry the extract.`);
+  }
+  const unchanged = locationsOut.unchanged + measurementsOut.unchanged;
+  log.info(`extract ${day}: run ${runId} stored; ${unchanged} pages were unchanged since an earlier run.`, {
+    day,
+    runId,
+    unchanged,
+  });
 
   return {
     day,
@@ -136,16 +148,17 @@ export async function extractDay(opts: ExtractOptions): Promise<ExtractReport> {
     sensorsAsked: asked.length,
     sensorsSkipped: skipped.length,
     skippedByReason,
-    pages: locationsPageNames.length + [...sensorPages.values()].reduce((n, p) => n + p.length, 0),
+    pages: locationsPageRefs.length + [...sensorPages.values()].reduce((n, p) => n + p.length, 0),
     requests: client.stats.requests - before.requests,
     retries: client.stats.retries - before.retries,
     rateLimited: client.stats.rateLimited - before.rateLimited,
     objectsWritten: locationsOut.objects + measurementsOut.objects,
     bytesWritten: locationsOut.bytes + measurementsOut.bytes,
-    staleObjectsDeleted: stale.length,
+    pagesUnchanged: unchanged,
+    runId,
     rawKeys: [...locationsOut.keys, ...measurementsOut.keys],
     manifestKey,
-    durationMs: Date.now() - started,
+    durationMs: now() - started,
   };
 }
 
@@ -160,8 +173,8 @@ async function fetchSensorDays(
   window: { from: string; to: string },
   out: RawPartitionWriter,
   log: Logger,
-): Promise<Map<number, string[]>> {
-  const pagesBySensor = new Map<number, string[]>();
+): Promise<Map<number, RawPageRef[]>> {
+  const pagesBySensor = new Map<number, RawPageRef[]>();
   let next = 0;
   let done = 0;
   let failure: { error: unknown; sensorId: number } | undefined;
@@ -173,13 +186,9 @@ async function fetchSensorDays(
       const task = tasks[next++] as SensorTask;
       try {
         const pages = await opts.client.fetchSensorMeasurements(task.sensorId, window);
-        const names: string[] = [];
-        for (const [i, page] of pages.entries()) {
-          const name = sensorPageName(task.sensorId, i + 1);
-          await out.putResponse(name, page);
-          names.push(name);
-        }
-        pagesBySensor.set(task.sensorId, names);
+        const refs: RawPageRef[] = [];
+        for (const page of pages) refs.push(await out.putResponse(page));
+        pagesBySensor.set(task.sensorId, refs);
         done++;
         if (done % batch === 0 || done === tasks.length) log.progress("extract", done, tasks.length);
       } catch (e) {
@@ -202,26 +211,32 @@ async function fetchSensorDays(
   return pagesBySensor;
 }
 
-function buildManifest(
-  day: IsoDay,
-  countryId: number,
-  locationsPages: string[],
-  asked: readonly SensorTask[],
-  pagesBySensor: Map<number, string[]>,
-  skipped: readonly SkippedSensor[],
-): RawManifest {
+function buildManifest(m: {
+  runId: string;
+  day: IsoDay;
+  countryId: number;
+  startedAt: string;
+  completedAt: string;
+  locationsPages: RawPageRef[];
+  asked: readonly SensorTask[];
+  pagesBySensor: Map<number, RawPageRef[]>;
+  skipped: readonly SkippedSensor[];
+}): RawRunManifest {
   return {
-    version: 1,
-    day,
-    countryId,
-    locationsPages,
-    sensors: asked.map((t) => ({
+    version: 2,
+    runId: m.runId,
+    day: m.day,
+    countryId: m.countryId,
+    startedAt: m.startedAt,
+    completedAt: m.completedAt,
+    locationsPages: m.locationsPages,
+    sensors: m.asked.map((t) => ({
       sensorId: t.sensorId,
       locationId: t.locationId,
       parameterId: t.parameterId,
-      pages: pagesBySensor.get(t.sensorId) ?? [],
+      pages: m.pagesBySensor.get(t.sensorId) ?? [],
     })),
-    skippedSensors: skipped.map((s) => ({
+    skippedSensors: m.skipped.map((s) => ({
       sensorId: s.sensorId,
       locationId: s.locationId,
       reason: s.reason,

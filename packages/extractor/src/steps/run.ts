@@ -1,9 +1,12 @@
 import {
+  addDays,
   type Environment,
   type IsoDay,
+  LATENESS_WINDOW_HOURS,
   type ObjectStore,
   PipelineError,
   stateKey,
+  utcDayWindow,
 } from "@openaq-lakehouse/pipeline-core";
 import type { QueryEngine, ValidationReport } from "@openaq-lakehouse/views";
 import type { Logger } from "../log.js";
@@ -31,14 +34,24 @@ export interface PipelineContext {
   catalogExtras?: Record<string, unknown>;
   countryId?: number;
   now?: () => number;
+  /** transform: replace partitions even when they shrink materially (a deliberate correction). */
+  allowShrink?: boolean;
+  /** transform: replay this extract run of the day instead of the newest. */
+  rawRunId?: string;
+  /** transform: writer lease settings (tests shorten them). */
+  lease?: { ttlMs?: number; waitMs?: number; pollMs?: number };
 }
 
-/** The per-day record in `{env}/_state/runs/{day}.json`: which steps are done, for resumable backfills. */
+/**
+ * The per-day record in `{env}/_state/runs/{day}.json`: which steps are done, for resumable backfills.
+ * `provisional`: every step succeeded, but the day ended less than the lateness window ago, so late
+ * data may still arrive; backfill redoes it. Only `complete` days are skipped.
+ */
 export interface RunRecord {
   version: 1;
   env: Environment;
   day: IsoDay;
-  status: "running" | "complete" | "failed";
+  status: "running" | "complete" | "provisional" | "failed";
   /** Steps completed, in order. */
   done: StepName[];
   error?: string;
@@ -69,6 +82,16 @@ async function writeRunRecord(store: ObjectStore, record: RunRecord): Promise<vo
       contentType: "application/json",
     },
   );
+}
+
+/** A day can be recorded complete only once it ended `LATENESS_WINDOW_HOURS` ago (OpenAQ data arrives late). */
+export function canBeComplete(day: IsoDay, nowMs: number): boolean {
+  return utcDayWindow(day).endMs + LATENESS_WINDOW_HOURS * 3_600_000 <= nowMs;
+}
+
+/** The `n` days before `day`, oldest first. */
+export function lookbackDays(day: IsoDay, n: number): IsoDay[] {
+  return Array.from({ length: n }, (_, i) => addDays(day, i - n));
 }
 
 function errorSentence(e: unknown): string {
@@ -123,6 +146,9 @@ const STEPS: Record<StepName, StepFn> = {
       day,
       maxQuarantineRate: ctx.maxQuarantineRate,
       log: ctx.log,
+      ...(ctx.allowShrink !== undefined && { allowShrink: ctx.allowShrink }),
+      ...(ctx.rawRunId !== undefined && { rawRunId: ctx.rawRunId }),
+      ...(ctx.lease !== undefined && { lease: ctx.lease }),
     });
     ctx.report.rows("measurements", t.rows.measurements);
     ctx.report.rows("locations", t.rows.locations);
@@ -132,7 +158,10 @@ const STEPS: Record<StepName, StepFn> = {
     const all: Record<string, number> = { ...t.quarantined.measurements };
     for (const [k, n] of Object.entries(t.quarantined.locations)) all[k] = (all[k] ?? 0) + n;
     const q = Object.values(all).reduce((a, b) => a + b, 0);
-    return `measurements ${t.rows.measurements} rows, locations ${t.rows.locations} rows from ${t.rawPagesRead} raw pages; quarantined ${q}${q ? ` (${topReasons(all, 5)})` : ""}; ${t.objectsWritten} objects, ${formatBytes(t.bytesWritten)}`;
+    const changes = t.partitions
+      .map((p) => `${p.dataset} ${p.before === undefined ? "new" : p.before} → ${p.after}`)
+      .join(", ");
+    return `raw run ${t.rawRunId}; rows ${changes}; ${t.rawPagesRead} raw pages; quarantined ${q}${q ? ` (${topReasons(all, 5)})` : ""}; ${t.objectsWritten} objects, ${formatBytes(t.bytesWritten)}`;
   },
   async catalog(ctx, day) {
     const c = await catalogDay({
@@ -212,7 +241,24 @@ export async function runDay(
     record.done.push(step);
     await writeRunRecord(ctx.store, record);
   }
-  await writeRunRecord(ctx.store, { ...record, status: "complete" });
+  const now = ctx.now ?? Date.now;
+  const status = canBeComplete(day, now()) ? "complete" : "provisional";
+  if (status === "provisional")
+    ctx.log.info(
+      `${day}: done, but recorded provisional: it ended less than ${LATENESS_WINDOW_HOURS} h ago, so late data may still arrive (backfill and --lookback redo it).`,
+      { day },
+    );
+  await writeRunRecord(ctx.store, { ...record, status });
+}
+
+/**
+ * `run` with a lookback: extract, transform and catalog each of the `lookback` days before `day`
+ * (oldest first), so data OpenAQ received late lands, then every step of `day`. With write-once raw,
+ * a day whose answer did not change stores nothing new and rewrites identical partitions.
+ */
+export async function runWithLookback(ctx: PipelineContext, day: IsoDay, lookback: number): Promise<void> {
+  for (const d of lookbackDays(day, lookback)) await runDay(ctx, d, BACKFILL_DAY_STEPS);
+  await runDay(ctx, day, DAY_STEPS);
 }
 
 /**

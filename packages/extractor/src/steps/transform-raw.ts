@@ -1,21 +1,32 @@
+import { createHash } from "node:crypto";
 import {
+  assertRawRunId,
   type Environment,
   type IsoDay,
+  listKeys,
   type ObjectStore,
   PipelineError,
+  parseRawRunManifestName,
   partitionPrefix,
+  rawRunManifestName,
 } from "@openaq-lakehouse/pipeline-core";
 import {
   MANIFEST_NAME,
-  type RAW_LOCATIONS_DATASET,
+  metaName,
+  RAW_LOCATIONS_DATASET,
   RAW_MEASUREMENTS_DATASET,
   type RawManifest,
+  type RawPageRef,
+  type RawResponseMeta,
+  type RawRunManifest,
 } from "../raw/names.js";
 
 /**
- * Reading the raw layer for transform. Transform trusts only a complete extract: the manifest that
- * extract writes last, and exactly the pages it lists (a page left by an interrupted earlier run
- * but not in the manifest is ignored; a listed page that is missing is a hard error).
+ * Reading the raw layer for transform. Transform trusts only a committed extract run: by default the
+ * newest run manifest of the day (`run-{runId}.manifest.json`), or the one `--raw-run` names; a lake
+ * written before the write-once layout has instead one `manifest.json`, read when no run manifest
+ * exists. Exactly the pages the manifest lists are read, and each body is checked against the sha256
+ * and size recorded for it: a body that does not match fails the run, naming the object.
  */
 
 export function rawPrefix(env: Environment, dataset: string, day: IsoDay): string {
@@ -26,10 +37,29 @@ export function manifestKey(env: Environment, day: IsoDay): string {
   return rawPrefix(env, RAW_MEASUREMENTS_DATASET, day) + MANIFEST_NAME;
 }
 
-function invalidManifest(env: Environment, day: IsoDay, why: string): PipelineError {
+/** One page to read: where, and what its bytes must be (absent for legacy pages without a sidecar). */
+export interface RawPageSpec {
+  key: string;
+  sha256?: string;
+  bytes?: number;
+  /** Results the page held when fetched (run manifests only). */
+  records?: number;
+}
+
+/** A committed extract of one day, whichever layout wrote it. */
+export interface RawDay {
+  /** The run id, or `"legacy"` for the earlier layout's manifest.json. */
+  runId: string;
+  manifestKey: string;
+  countryId: number;
+  locationsPages: RawPageSpec[];
+  sensors: Array<{ sensorId: number; locationId: number; parameterId: number; pages: RawPageSpec[] }>;
+}
+
+function invalidManifest(key: string, why: string): PipelineError {
   return new PipelineError(
     "INVALID_MANIFEST",
-    `The raw manifest for ${day} in ${env} is not valid (${why}): rerun extract for that day.`,
+    `The raw manifest ${key} is not valid (${why}): run extract for that day again.`,
   );
 }
 
@@ -37,57 +67,160 @@ const isInt = (v: unknown): v is number => typeof v === "number" && Number.isInt
 const isStringArray = (v: unknown): v is string[] =>
   Array.isArray(v) && v.every((s) => typeof s === "string");
 
-/** The manifest of a complete extract of `day`, checked field by field. */
-export async function readManifest(store: ObjectStore, env: Environment, day: IsoDay): Promise<RawManifest> {
-  const body = await store.get(manifestKey(env, day));
-  if (!body) {
-    throw new PipelineError(
-      "NO_COMPLETE_EXTRACT",
-      `No complete extract for ${day} in ${env}: run extract first.`,
-    );
+/** The ids of the day's committed runs, oldest first. */
+export async function listRawRuns(store: ObjectStore, env: Environment, day: IsoDay): Promise<string[]> {
+  const prefix = rawPrefix(env, RAW_MEASUREMENTS_DATASET, day);
+  return (await listKeys(store, prefix))
+    .map((k) => parseRawRunManifestName(k.slice(prefix.length)))
+    .filter((id): id is string => id !== undefined)
+    .sort();
+}
+
+/**
+ * The committed extract transform reads: the run `runId` names, else the newest run of the day,
+ * else the earlier layout's manifest.json.
+ */
+export async function readRawDay(
+  store: ObjectStore,
+  env: Environment,
+  day: IsoDay,
+  runId?: string,
+): Promise<RawDay> {
+  const runs = await listRawRuns(store, env, day);
+  if (runId !== undefined) {
+    assertRawRunId(runId);
+    if (!runs.includes(runId)) {
+      throw new PipelineError(
+        "NO_SUCH_RAW_RUN",
+        `No raw run ${runId} for ${day} in ${env}${runs.length ? `: the day's runs are ${runs.join(", ")}` : ": the day has no write-once runs"}.`,
+      );
+    }
   }
+  const chosen = runId ?? runs.at(-1);
+  if (chosen !== undefined) return readRunManifest(store, env, day, chosen);
+  return readLegacyManifest(store, env, day);
+}
+
+function parseJson(body: Uint8Array, key: string): Record<string, unknown> {
   let json: unknown;
   try {
     json = JSON.parse(new TextDecoder().decode(body));
   } catch {
-    throw invalidManifest(env, day, "not JSON");
+    throw invalidManifest(key, "not JSON");
   }
-  const m = json as Partial<RawManifest> | null;
-  if (!m || typeof m !== "object") throw invalidManifest(env, day, "not an object");
-  if (m.version !== 1) throw invalidManifest(env, day, `unknown version ${JSON.stringify(m.version)}`);
-  if (m.day !== day) throw invalidManifest(env, day, `it is for day ${JSON.stringify(m.day)}`);
-  if (!isStringArray(m.locationsPages))
-    throw invalidManifest(env, day, "locationsPages is not a list of names");
-  if (!Array.isArray(m.sensors)) throw invalidManifest(env, day, "sensors is not a list");
-  for (const s of m.sensors) {
-    if (
-      !s ||
-      !isInt(s.sensorId) ||
-      !isInt(s.locationId) ||
-      !isInt(s.parameterId) ||
-      !isStringArray(s.pages)
-    ) {
-      throw invalidManifest(env, day, `sensor entry ${JSON.stringify(s)?.slice(0, 80)} is incomplete`);
-    }
-  }
-  return m as RawManifest;
+  if (!json || typeof json !== "object" || Array.isArray(json)) throw invalidManifest(key, "not an object");
+  return json as Record<string, unknown>;
 }
 
-/** One raw body as stored, or a hard error when the manifest lists it but it is gone. */
-export async function readRawPage(
-  store: ObjectStore,
-  env: Environment,
-  dataset: typeof RAW_LOCATIONS_DATASET | typeof RAW_MEASUREMENTS_DATASET,
-  day: IsoDay,
-  name: string,
-): Promise<{ key: string; body: Uint8Array }> {
-  const key = rawPrefix(env, dataset, day) + name;
+function checkPageRef(p: unknown, key: string): RawPageRef {
+  const r = p as Partial<RawPageRef> | null;
+  if (
+    !r ||
+    typeof r.body !== "string" ||
+    typeof r.sha256 !== "string" ||
+    !isInt(r.bytes) ||
+    !isInt(r.records) ||
+    r.body !== `sha256-${r.sha256}.json`
+  ) {
+    throw invalidManifest(key, `page entry ${JSON.stringify(p)?.slice(0, 80)} is incomplete`);
+  }
+  return r as RawPageRef;
+}
+
+async function readRunManifest(store: ObjectStore, env: Environment, day: IsoDay, runId: string): Promise<RawDay> {
+  const key = rawPrefix(env, RAW_MEASUREMENTS_DATASET, day) + rawRunManifestName(runId);
+  const body = await store.get(key);
+  if (!body) throw new PipelineError("NO_SUCH_RAW_RUN", `The raw run manifest ${key} disappeared while reading it.`);
+  const m = parseJson(body, key) as Partial<RawRunManifest>;
+  if (m.version !== 2) throw invalidManifest(key, `unknown version ${JSON.stringify(m.version)}`);
+  if (m.day !== day) throw invalidManifest(key, `it is for day ${JSON.stringify(m.day)}`);
+  if (m.runId !== runId) throw invalidManifest(key, `it names run ${JSON.stringify(m.runId)}`);
+  if (!Array.isArray(m.locationsPages) || !Array.isArray(m.sensors))
+    throw invalidManifest(key, "locationsPages or sensors is not a list");
+  const spec = (dataset: string) => (p: unknown): RawPageSpec => {
+    const r = checkPageRef(p, key);
+    return { key: rawPrefix(env, dataset, day) + r.body, sha256: r.sha256, bytes: r.bytes, records: r.records };
+  };
+  return {
+    runId,
+    manifestKey: key,
+    countryId: isInt(m.countryId) ? m.countryId : 0,
+    locationsPages: m.locationsPages.map(spec(RAW_LOCATIONS_DATASET)),
+    sensors: m.sensors.map((s) => {
+      if (!s || !isInt(s.sensorId) || !isInt(s.locationId) || !isInt(s.parameterId) || !Array.isArray(s.pages))
+        throw invalidManifest(key, `sensor entry ${JSON.stringify(s)?.slice(0, 80)} is incomplete`);
+      return { ...s, pages: s.pages.map(spec(RAW_MEASUREMENTS_DATASET)) };
+    }),
+  };
+}
+
+/** The earlier layout: manifest.json listing page names; each page's sha256 is in its `.meta.json`. */
+async function readLegacyManifest(store: ObjectStore, env: Environment, day: IsoDay): Promise<RawDay> {
+  const key = manifestKey(env, day);
+  const body = await store.get(key);
+  if (!body) {
+    throw new PipelineError("NO_COMPLETE_EXTRACT", `No complete extract for ${day} in ${env}: run extract first.`);
+  }
+  const m = parseJson(body, key) as Partial<RawManifest>;
+  if (m.version !== 1) throw invalidManifest(key, `unknown version ${JSON.stringify(m.version)}`);
+  if (m.day !== day) throw invalidManifest(key, `it is for day ${JSON.stringify(m.day)}`);
+  if (!isStringArray(m.locationsPages)) throw invalidManifest(key, "locationsPages is not a list of names");
+  if (!Array.isArray(m.sensors)) throw invalidManifest(key, "sensors is not a list");
+  for (const s of m.sensors) {
+    if (!s || !isInt(s.sensorId) || !isInt(s.locationId) || !isInt(s.parameterId) || !isStringArray(s.pages)) {
+      throw invalidManifest(key, `sensor entry ${JSON.stringify(s)?.slice(0, 80)} is incomplete`);
+    }
+  }
+  const legacy = async (dataset: string, name: string): Promise<RawPageSpec> => {
+    const pageKey = rawPrefix(env, dataset, day) + name;
+    const meta = await store.get(rawPrefix(env, dataset, day) + metaName(name));
+    if (!meta) return { key: pageKey };
+    try {
+      const parsed = JSON.parse(new TextDecoder().decode(meta)) as Partial<RawResponseMeta>;
+      return {
+        key: pageKey,
+        ...(typeof parsed.sha256 === "string" && { sha256: parsed.sha256 }),
+        ...(isInt(parsed.bytes) && { bytes: parsed.bytes }),
+      };
+    } catch {
+      return { key: pageKey };
+    }
+  };
+  const sensors: RawDay["sensors"] = [];
+  for (const s of m.sensors) {
+    const pages: RawPageSpec[] = [];
+    for (const name of s.pages) pages.push(await legacy(RAW_MEASUREMENTS_DATASET, name));
+    sensors.push({ sensorId: s.sensorId, locationId: s.locationId, parameterId: s.parameterId, pages });
+  }
+  const locationsPages: RawPageSpec[] = [];
+  for (const name of m.locationsPages) locationsPages.push(await legacy(RAW_LOCATIONS_DATASET, name));
+  return { runId: "legacy", manifestKey: key, countryId: isInt(m.countryId) ? m.countryId : 0, locationsPages, sensors };
+}
+
+/** One raw body as stored, checked against its manifest entry; a hard error when it is gone or differs. */
+export async function readRawPage(store: ObjectStore, page: RawPageSpec, manifest: string): Promise<{ key: string; body: Uint8Array }> {
+  const { key } = page;
   const body = await store.get(key);
   if (!body) {
     throw new PipelineError(
       "RAW_PAGE_MISSING",
-      `The raw page ${key} listed by the manifest of ${day} is missing: rerun extract for that day.`,
+      `The raw page ${key} listed by ${manifest} is missing: run extract for that day again.`,
     );
+  }
+  if (page.bytes !== undefined && body.byteLength !== page.bytes) {
+    throw new PipelineError(
+      "RAW_CHECKSUM_MISMATCH",
+      `The raw page ${key} has ${body.byteLength} bytes but ${manifest} recorded ${page.bytes}: it was changed or truncated after extract; processed is unchanged.`,
+    );
+  }
+  if (page.sha256 !== undefined) {
+    const actual = createHash("sha256").update(body).digest("hex");
+    if (actual !== page.sha256) {
+      throw new PipelineError(
+        "RAW_CHECKSUM_MISMATCH",
+        `The raw page ${key} does not match the sha256 ${manifest} recorded (${page.sha256.slice(0, 12)}…, found ${actual.slice(0, 12)}…): it was changed after extract; processed is unchanged.`,
+      );
+    }
   }
   return { key, body };
 }
@@ -101,17 +234,15 @@ const decoder = new TextDecoder("utf-8");
  */
 export async function* readRawPagesAhead(
   store: ObjectStore,
-  env: Environment,
-  dataset: typeof RAW_LOCATIONS_DATASET | typeof RAW_MEASUREMENTS_DATASET,
-  day: IsoDay,
-  names: readonly string[],
+  pages: readonly RawPageSpec[],
+  manifest: string,
   ahead = 2,
 ): AsyncGenerator<{ key: string; body: Uint8Array }> {
   const pending: Array<Promise<{ key: string; body: Uint8Array }>> = [];
   let next = 0;
   const fill = () => {
-    while (pending.length <= ahead && next < names.length) {
-      const read = readRawPage(store, env, dataset, day, names[next++] as string);
+    while (pending.length <= ahead && next < pages.length) {
+      const read = readRawPage(store, pages[next++] as RawPageSpec, manifest);
       // A failed read surfaces when its turn comes; until then it must not count as unhandled.
       read.catch(() => {});
       pending.push(read);

@@ -1,57 +1,59 @@
 import {
   assertTableMatches,
   type Environment,
-  encodeParquet,
   type IsoDay,
   measurements as measurementsDataset,
   type ObjectStore,
+  ParquetStreamEncoder,
   type PartitionWriteReport,
   publishPartition,
+  ROWS_PER_ROW_GROUP,
 } from "@openaq-lakehouse/pipeline-core";
 import { measurementsTable } from "./transform-arrow.js";
 import type { MeasurementFlattener } from "./transform-measurements.js";
 
 /**
- * Rows per Parquet part of a measurements partition. A Vietnam day (tens of thousands of rows) is
- * one part; a day of a million rows becomes sixteen. Parts are encoded while the raw pages are still
- * being read, as soon as enough final rows exist, so memory follows the part size and not the day
- * (a whole 1M-row day encoded at once holds ~3 copies of ~100 MB: Arrow, IPC, and wasm).
- */
-export const MEASUREMENT_ROWS_PER_PART = 65_536;
-
-/**
- * Encodes the measurements partition part by part from the closed rows of a flattener, then
- * publishes all parts at once with pipeline-core's `publishPartition` (the second half of
- * `writePartition`: deterministic `part-NNNNN.parquet` names, every new part written before stale
- * ones are deleted). Every part has exactly `rowsPerPart` rows
- * but the last, so the split depends only on the rows: reruns are byte-identical. A day that fits
- * one part is, byte for byte, what `writePartition` writes for the same table (including the one
- * empty part of a day without rows).
+ * Encodes the measurements partition row group by row group from the closed rows of a flattener,
+ * into one Parquet object (pipeline-core's one rule: one object per partition, row groups of
+ * `ROWS_PER_ROW_GROUP` rows), then publishes it with `publishPartition` (shrink guard, one atomic
+ * put). Row groups are encoded while the raw pages are still being read, as soon as enough final
+ * rows exist, so memory follows the row group and not the day. Every group has exactly
+ * `ROWS_PER_ROW_GROUP` rows but the last, so the bytes depend only on the rows: reruns are
+ * byte-identical, and equal to what `writePartition` writes for the same table.
  */
 export class MeasurementPartWriter {
-  private readonly encoded: Uint8Array[] = [];
+  private readonly encoder = new ParquetStreamEncoder();
   constructor(
     private readonly flattener: MeasurementFlattener,
-    readonly rowsPerPart = MEASUREMENT_ROWS_PER_PART,
+    readonly rowsPerGroup = ROWS_PER_ROW_GROUP,
   ) {
-    if (!(Number.isInteger(rowsPerPart) && rowsPerPart > 0))
-      throw new Error(`rowsPerPart must be a positive integer, got ${rowsPerPart}.`);
+    if (!(Number.isInteger(rowsPerGroup) && rowsPerGroup > 0))
+      throw new Error(`rowsPerGroup must be a positive integer, got ${rowsPerGroup}.`);
   }
 
-  /** Encodes every full part available among the closed rows; with `final`, the remainder too. */
+  /** Encodes every full row group available among the closed rows; with `final`, the remainder too. */
   flush(final = false): void {
     const f = this.flattener;
-    while (f.closedRows >= this.rowsPerPart || (final && (f.closedRows > 0 || this.encoded.length === 0))) {
-      const n = Math.min(this.rowsPerPart, f.closedRows);
-      const table = measurementsTable(measurementsDataset, f.columns, 0, n);
-      assertTableMatches(measurementsDataset, table);
-      this.encoded.push(encodeParquet(table));
-      f.dropClosedRows(n);
-      if (n === 0) break;
+    while (f.closedRows >= this.rowsPerGroup || (final && f.closedRows > 0)) {
+      this.encodeGroup(Math.min(this.rowsPerGroup, f.closedRows));
     }
+    if (final && this.encoder.rowCount === 0) this.encodeGroup(0);
   }
 
-  async publish(store: ObjectStore, env: Environment, day: IsoDay): Promise<PartitionWriteReport> {
+  private encodeGroup(n: number): void {
+    const f = this.flattener;
+    const table = measurementsTable(measurementsDataset, f.columns, 0, n);
+    assertTableMatches(measurementsDataset, table);
+    this.encoder.write(table);
+    f.dropClosedRows(n);
+  }
+
+  async publish(
+    store: ObjectStore,
+    env: Environment,
+    day: IsoDay,
+    options: { allowShrink?: boolean; beforeCommit?: () => Promise<void> } = {},
+  ): Promise<PartitionWriteReport> {
     this.flush(true);
     return publishPartition({
       store,
@@ -59,7 +61,8 @@ export class MeasurementPartWriter {
       dataset: measurementsDataset,
       day,
       rows: this.flattener.accepted,
-      parts: this.encoded,
+      body: await this.encoder.finish(),
+      ...options,
     });
   }
 }

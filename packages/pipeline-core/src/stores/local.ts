@@ -1,5 +1,17 @@
 import { randomBytes } from "node:crypto";
-import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import {
+  copyFile,
+  link,
+  lstat,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  realpath,
+  rename,
+  rm,
+  stat,
+} from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { PipelineError } from "../errors.js";
 import { assertObjectKey } from "./keys.js";
@@ -9,13 +21,23 @@ import type { ListPage, ObjectInfo, ObjectStore, PutOptions } from "./object-sto
 const TEMP_PREFIX = ".tmp-";
 
 /**
- * The embedded default: a lake in a local folder. Writes go to a temp file in the target folder and
- * are renamed into place, so a reader never sees a half-written object and a crash leaves at most a
- * `.tmp-*` file, which listings ignore. Keys that would escape the root are refused.
+ * A `.tmp-*` file older than this is a crashed writer's leftover (no live writer holds one longer:
+ * it is the writer lease's expiry), and the next write into its folder removes it.
+ */
+export const STALE_TEMP_AGE_MS = 10 * 60 * 1000;
+
+/**
+ * The embedded default: a lake in a local folder. Writes go to a temp file in the target folder,
+ * which is fsynced, then renamed into place (or hard-linked, for an exclusive create), then the
+ * folder is fsynced: a reader never sees a half-written object, and a write that returned survives
+ * a power loss. A crash leaves at most a `.tmp-*` file, which listings ignore and the next write into
+ * that folder removes once it is older than `STALE_TEMP_AGE_MS`. Keys that would escape the root,
+ * lexically or through a symlink, are refused.
  */
 export class LocalFolderStore implements ObjectStore {
   readonly root: string;
   readonly uri: string;
+  private readonly sweptDirs = new Set<string>();
 
   constructor(rootDir: string) {
     this.root = resolve(rootDir);
@@ -34,17 +56,79 @@ export class LocalFolderStore implements ObjectStore {
     return path;
   }
 
-  async put(key: string, body: Uint8Array, _options?: PutOptions): Promise<void> {
+  /** The path of a key for writing: inside the root lexically and after resolving symlinks. */
+  private async writablePathOf(key: string): Promise<string> {
     const path = this.pathOf(key);
     await mkdir(dirname(path), { recursive: true });
-    const tmp = join(dirname(path), `${TEMP_PREFIX}${randomBytes(6).toString("hex")}`);
+    await this.assertInsideRoot(key, dirname(path));
+    const existing = await lstat(path).catch(() => undefined);
+    if (existing?.isSymbolicLink()) {
+      throw new PipelineError(
+        "INVALID_KEY",
+        `Key ${JSON.stringify(key)} is a symlink in the lake ${this.root}: refusing to write through it.`,
+      );
+    }
+    return path;
+  }
+
+  private async assertInsideRoot(key: string, dir: string): Promise<void> {
+    const [realRoot, realDir] = await Promise.all([realpath(this.root), realpath(dir)]);
+    if (realDir !== realRoot && !realDir.startsWith(realRoot + sep)) {
+      throw new PipelineError(
+        "INVALID_KEY",
+        `Key ${JSON.stringify(key)} resolves through a symlink to ${realDir}, outside the lake root ${this.root}.`,
+      );
+    }
+  }
+
+  /** Writes `body` to a new temp file beside `path` and fsyncs it; returns the temp path. */
+  private async writeTemp(path: string, body: Uint8Array): Promise<string> {
+    const dir = dirname(path);
+    // Once per folder per store: a folder of a thousand raw pages is not listed a thousand times.
+    if (!this.sweptDirs.has(dir)) {
+      this.sweptDirs.add(dir);
+      await removeStaleTemps(dir);
+    }
+    const tmp = join(dir, `${TEMP_PREFIX}${randomBytes(6).toString("hex")}`);
+    const handle = await open(tmp, "wx");
     try {
-      await writeFile(tmp, body);
+      await handle.writeFile(body);
+      await handle.sync();
+    } catch (e) {
+      await handle.close();
+      await rm(tmp, { force: true });
+      throw e;
+    }
+    await handle.close();
+    return tmp;
+  }
+
+  async put(key: string, body: Uint8Array, _options?: PutOptions): Promise<void> {
+    const path = await this.writablePathOf(key);
+    const tmp = await this.writeTemp(path, body);
+    try {
       await rename(tmp, path);
     } catch (e) {
       await rm(tmp, { force: true });
       throw e;
     }
+    await syncDir(dirname(path));
+  }
+
+  async putIfAbsent(key: string, body: Uint8Array, _options?: PutOptions): Promise<boolean> {
+    const path = await this.writablePathOf(key);
+    const tmp = await this.writeTemp(path, body);
+    try {
+      // link() fails with EEXIST when the target exists: an atomic exclusive create of a complete file.
+      await link(tmp, path);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
+      throw e;
+    } finally {
+      await rm(tmp, { force: true });
+    }
+    await syncDir(dirname(path));
+    return true;
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {
@@ -115,18 +199,47 @@ export class LocalFolderStore implements ObjectStore {
 
   async copy(fromKey: string, toKey: string): Promise<void> {
     const from = this.pathOf(fromKey);
-    const to = this.pathOf(toKey);
-    await mkdir(dirname(to), { recursive: true });
+    const to = await this.writablePathOf(toKey);
     const tmp = join(dirname(to), `${TEMP_PREFIX}${randomBytes(6).toString("hex")}`);
     try {
       await copyFile(from, tmp);
+      const handle = await open(tmp, "r+");
+      await handle.sync().finally(() => handle.close());
       await rename(tmp, to);
+      await syncDir(dirname(to));
     } catch (e) {
       await rm(tmp, { force: true });
       if (isMissing(e))
         throw new PipelineError("NO_SUCH_KEY", `Cannot copy ${fromKey}: no such object in ${this.uri}.`);
       throw e;
     }
+  }
+}
+
+/** fsync of a folder: makes a rename or link in it durable. */
+async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Removes `.tmp-*` files in `dir` older than STALE_TEMP_AGE_MS (a crashed writer's leftovers). */
+async function removeStaleTemps(dir: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return;
+  }
+  const cutoff = Date.now() - STALE_TEMP_AGE_MS;
+  for (const name of names) {
+    if (!name.startsWith(TEMP_PREFIX)) continue;
+    const path = join(dir, name);
+    const s = await stat(path).catch(() => undefined);
+    if (s?.isFile() && s.mtimeMs < cutoff) await rm(path, { force: true });
   }
 }
 

@@ -24,6 +24,13 @@ export interface ObjectStore {
   readonly uri: string;
   /** Writes an object whole; readers see the old or the new bytes, never a torn write. */
   put(key: string, body: Uint8Array, options?: PutOptions): Promise<void>;
+  /**
+   * Creates the object only if no object has that key (S3: `If-None-Match: *`; locally: an exclusive
+   * create). Returns `true` when this call created it, `false` when the key already existed (the
+   * existing object is left untouched). Of concurrent callers on one key, exactly one gets `true`.
+   * The write-once raw layer and the writer leases are built on this alone.
+   */
+  putIfAbsent(key: string, body: Uint8Array, options?: PutOptions): Promise<boolean>;
   /** The object's bytes, or `undefined` when there is no such key. */
   get(key: string): Promise<Uint8Array | undefined>;
   head(key: string): Promise<ObjectInfo | undefined>;

@@ -161,6 +161,29 @@ export class S3Store implements ObjectStore {
     }
   }
 
+  async putIfAbsent(key: string, body: Uint8Array, options: PutOptions = {}): Promise<boolean> {
+    const Key = this.fullKey(key);
+    try {
+      // One PUT (up to 5 GB): raw pages, manifests and leases are small. S3 answers 412 when the key
+      // exists, and 409 when a concurrent conditional write to the key is in flight (it may win).
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key,
+          Body: body,
+          IfNoneMatch: "*",
+          ...(options.contentType !== undefined && { ContentType: options.contentType }),
+        }),
+      );
+      return true;
+    } catch (e) {
+      const status = httpStatus(e);
+      if (status === 412 || errorName(e) === "PreconditionFailed") return false;
+      if (status === 409 || errorName(e) === "ConditionalRequestConflict") return false;
+      throw this.failure(e, "PutObject (If-None-Match)", this.location(Key));
+    }
+  }
+
   async get(key: string): Promise<Uint8Array | undefined> {
     const Key = this.fullKey(key);
     try {
