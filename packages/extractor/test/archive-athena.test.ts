@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -7,7 +7,6 @@ import {
   GetQueryResultsCommand,
   StartQueryExecutionCommand,
 } from "@aws-sdk/client-athena";
-import { DuckDBInstance } from "@duckdb/node-api";
 import { archiveObjects, Catalog, writeArchiveFolder } from "@openaq-lakehouse/fake-openaq";
 import { toJson } from "@openaq-lakehouse/fake-openaq/json";
 import { locationJson } from "@openaq-lakehouse/fake-openaq/responses";
@@ -28,7 +27,7 @@ import { silentLogger } from "../src/log.js";
 import { LocationsSnapshot } from "../src/steps/transform-locations.js";
 import { MeasurementFlattener } from "../src/steps/transform-measurements.js";
 import { QuarantineLog } from "../src/steps/transform-quarantine.js";
-import { runArchiveSqlOnDuckDb } from "./support/archive-duckdb.js";
+import { fakeUnload } from "./support/archive-duckdb.js";
 
 /**
  * The Athena driver of the archive backfill against the Athena API contract (StartQueryExecution,
@@ -64,39 +63,11 @@ beforeEach(async () => {
   lakeRoot = await mkdtemp(join(tmpdir(), "lake-"));
 });
 
-/** What Athena's UNLOAD writes, made by running the statement's SELECT on DuckDB. */
-async function fakeUnload(sql: string): Promise<void> {
-  const m =
-    /^UNLOAD \(\n([\s\S]*)\n\) TO 's3:\/\/lake-bucket\/(.*)' WITH \(format = 'PARQUET', compression = 'SNAPPY', partitioned_by = ARRAY\['day'\]\)$/.exec(
-      sql,
-    );
-  if (!m) throw new Error(`Not the expected UNLOAD: ${sql.slice(0, 80)}`);
-  const rows = await runArchiveSqlOnDuckDb(archiveRoot, "dev", m[1] as string);
-  const instance = await DuckDBInstance.create(":memory:");
-  const c = await instance.connect();
-  try {
-    const json = join(lakeRoot, "rows.json");
-    await mkdir(join(lakeRoot, m[2] as string), { recursive: true });
-    await writeFile(
-      json,
-      rows.map((r) => JSON.stringify(r, (_k, v) => (typeof v === "bigint" ? Number(v) : v))).join("\n"),
-    );
-    await c.run(
-      `COPY (SELECT * FROM read_json('${json}', format = 'newline_delimited', columns = {reason: 'VARCHAR', source: 'VARCHAR', location_id: 'INTEGER', sensor_id: 'INTEGER', parameter_id: 'INTEGER', parameter: 'VARCHAR', unit: 'VARCHAR', value: 'DOUBLE', value_text: 'VARCHAR', start_ms: 'BIGINT', end_ms: 'BIGINT', period_seconds: 'INTEGER', datetime_text: 'VARCHAR', day: 'VARCHAR'}))
-       TO '${join(lakeRoot, m[2] as string)}' (FORMAT PARQUET, PARTITION_BY (day))`,
-    );
-    await rm(json);
-  } finally {
-    c.closeSync();
-    instance.closeSync();
-  }
-}
-
 function playAthena(outcome: "SUCCEEDED" | "FAILED" = "SUCCEEDED") {
   const queries: string[] = [];
   athena.on(StartQueryExecutionCommand).callsFake(async (input: { QueryString: string }) => {
     queries.push(input.QueryString);
-    if (outcome === "SUCCEEDED") await fakeUnload(input.QueryString);
+    if (outcome === "SUCCEEDED") await fakeUnload(archiveRoot, lakeRoot, input.QueryString);
     return { QueryExecutionId: `q-${queries.length}` };
   });
   athena

@@ -3,7 +3,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { archiveObjectKey } from "@openaq-lakehouse/pipeline-core";
-import { Catalog, type ServedLocation, type ServedSensor } from "./catalog.js";
+import { Catalog, type ExtraLocations, type ServedLocation, type ServedSensor } from "./catalog.js";
 import { periodEnds } from "./responses.js";
 import { valueAt } from "./series.js";
 
@@ -41,6 +41,8 @@ export interface ArchiveOptions {
   /** The catalog's "now" (sensors that are live report up to this instant). Default: end of `to` + 3 days. */
   asOfMs?: number;
   generation?: ArchiveGeneration;
+  /** Synthetic stations beside the fixtures, as the API server's `extraLocations`. */
+  extraLocations?: ExtraLocations;
   /** Location ids to publish (default: every location of the catalog). */
   locationIds?: readonly number[];
   /**
@@ -183,7 +185,7 @@ function formatCsv(rows: CsvRow[], generation: ArchiveGeneration): string {
 /** Every archive object of the catalog's locations for the local days `from`…`to`. */
 export function archiveObjects(options: ArchiveOptions): ArchiveObject[] {
   const asOfMs = options.asOfMs ?? Date.parse(`${options.to}T00:00:00Z`) + 4 * DAY_MS;
-  const catalog = new Catalog(asOfMs);
+  const catalog = new Catalog(asOfMs, options.extraLocations);
   const wanted = options.locationIds ? new Set(options.locationIds) : undefined;
   const patched = new Set((options.patched ?? []).map((p) => `${p.locationId}/${p.localDay}`));
   const out: ArchiveObject[] = [];
