@@ -14,6 +14,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   transform: async () => (await import("./transform.js")).benchTransform,
   "extract-rate": async () => (await import("./extract-rate.js")).benchExtractRate,
   views: async () => (await import("./views.js")).benchViews,
+  archive: async () => (await import("./archive.js")).benchArchive,
 };
 
 const wanted = process.argv.slice(2).filter((a) => a !== "--");

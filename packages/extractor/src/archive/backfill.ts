@@ -36,6 +36,7 @@ import {
 import { QuarantineLog, type QuarantineReason } from "../steps/transform-quarantine.js";
 import { MeasurementPartWriter } from "../steps/transform-write.js";
 import { runArchiveOnAthena, type StagedRow, stagedDayRows } from "./athena.js";
+import { type ParsedArchiveFile, parseArchiveFile } from "./csv.js";
 import { type ArchiveDayFile, addArchiveDay } from "./day-records.js";
 import { localDaysForUtcDay, monthsForRange } from "./plan.js";
 import type { ArchiveObjectInfo, ArchiveSource } from "./source.js";
@@ -303,6 +304,19 @@ export async function archiveBackfill(options: ArchiveBackfillOptions): Promise<
   };
 
   const stored = new Map<string, ArchiveFileRef>();
+  type FetchedFile = ArchiveDayFile & { ref: ArchiveFileRef };
+  /**
+   * The files of the previous day, read and parsed: a local day's file holds periods of two UTC
+   * days (Vietnam: D−1 and D), so the next day reuses them instead of reading and parsing them again.
+   */
+  let recent = new Map<string, { file: FetchedFile; parsed?: ParsedArchiveFile }>();
+  const parseCached = (file: ArchiveDayFile): ParsedArchiveFile => {
+    const entry = recent.get(file.key);
+    if (entry?.parsed) return entry.parsed;
+    const parsed = parseArchiveFile(file.body);
+    if (entry) entry.parsed = parsed;
+    return parsed;
+  };
   /** Stores (write-once) and returns the bytes of each file of a day; verifies each against its ETag. */
   const fetchDay = async (
     files: readonly PlannedFile[],
@@ -314,6 +328,11 @@ export async function archiveBackfill(options: ArchiveBackfillOptions): Promise<
       while (next < files.length) {
         const i = next++;
         const f = files[i] as PlannedFile;
+        const again = recent.get(f.key)?.file;
+        if (again && again.ref.etag === f.etag) {
+          out[i] = again;
+          continue;
+        }
         const body = await archive.get(f.key);
         if (body === undefined) {
           throw new PipelineError(
@@ -357,6 +376,12 @@ export async function archiveBackfill(options: ArchiveBackfillOptions): Promise<
       }
     };
     await Promise.all(Array.from({ length: Math.min(ARCHIVE_CONCURRENCY, files.length) }, worker));
+    const previous = recent;
+    recent = new Map();
+    for (const file of out) {
+      const old = previous.get(file.key);
+      recent.set(file.key, old && old.file === file ? old : { file });
+    }
     return out;
   };
 
@@ -445,6 +470,7 @@ export async function archiveBackfill(options: ArchiveBackfillOptions): Promise<
             sensors: snapshot.sensors,
             flattener,
             quarantine: measurementsQuarantine,
+            parse: parseCached,
           });
           return publishDay(
             { ...options, day },

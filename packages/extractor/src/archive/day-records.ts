@@ -3,7 +3,7 @@ import type { SensorInfo } from "../steps/transform-locations.js";
 import type { MeasurementFlattener } from "../steps/transform-measurements.js";
 import { parseInstant } from "../steps/transform-parse.js";
 import type { QuarantineLog } from "../steps/transform-quarantine.js";
-import { type ArchiveRecord, parseArchiveFile } from "./csv.js";
+import { type ArchiveRecord, type ParsedArchiveFile, parseArchiveFile } from "./csv.js";
 
 /**
  * Archive files → the measurement results of one UTC day, fed to the same `MeasurementFlattener` as
@@ -49,6 +49,8 @@ export interface ArchiveDayInput {
   sensors: ReadonlyMap<number, SensorInfo>;
   flattener: MeasurementFlattener;
   quarantine: QuarantineLog;
+  /** How a file is parsed (default `parseArchiveFile`); a backfill passes a cache, as a file serves two days. */
+  parse?: (file: ArchiveDayFile) => ParsedArchiveFile;
 }
 
 /** Feeds one UTC day of archive rows to the flattener; returns the number of archive rows read. */
@@ -59,7 +61,7 @@ export function addArchiveDay(input: ArchiveDayInput): { recordsRead: number } {
   let recordsRead = 0;
   files.forEach((file, fileIndex) => {
     const owns = file.localDay === day;
-    const parsed = parseArchiveFile(file.body);
+    const parsed = input.parse ? input.parse(file) : parseArchiveFile(file.body);
     if (!parsed.ok) {
       if (owns) {
         quarantine.add(
