@@ -15,6 +15,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   "extract-rate": async () => (await import("./extract-rate.js")).benchExtractRate,
   views: async () => (await import("./views.js")).benchViews,
   catalog: async () => (await import("./catalog.js")).benchCatalog,
+  archive: async () => (await import("./archive.js")).benchArchive,
 };
 
 const wanted = process.argv.slice(2).filter((a) => a !== "--");

@@ -4,6 +4,13 @@
  * `pnpm pipeline …`, or the bundle in the container image).
  */
 
+export {
+  type ArchiveBackfillOptions,
+  type ArchiveBackfillReport,
+  type ArchiveDayReport,
+  archiveBackfill,
+} from "./archive/backfill.js";
+export { type ArchiveSource, DEFAULT_ARCHIVE_URI, openArchive } from "./archive/source.js";
 export { type CliIo, runCli } from "./cli/cli.js";
 export type { LogFields, Logger } from "./log.js";
 export * from "./openaq/index.js";

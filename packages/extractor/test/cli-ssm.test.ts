@@ -5,8 +5,8 @@ import { GetParameterCommand, ParameterNotFound, SSMClient } from "@aws-sdk/clie
 import { mockClient } from "aws-sdk-client-mock";
 import { allCustomMatcher } from "aws-sdk-client-mock-vitest";
 import "aws-sdk-client-mock-vitest/extend";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type FakeOpenAq, startFakeOpenAq } from "@openaq-lakehouse/fake-openaq";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { cli, readTree, yesterdayOf } from "./cli-helpers.js";
 
 expect.extend(allCustomMatcher);

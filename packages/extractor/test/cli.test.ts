@@ -3,11 +3,11 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type FakeOpenAq, startFakeOpenAq } from "@openaq-lakehouse/fake-openaq";
 import { LocalFolderStore, stateKey } from "@openaq-lakehouse/pipeline-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parseCli } from "../src/cli/args.js";
 import { FIXTURES_NOTICE } from "../src/cli/cli.js";
-import { type FakeOpenAq, startFakeOpenAq } from "@openaq-lakehouse/fake-openaq";
 import { baseEnv, CLI_ENTRY, cli, readTree, spawnCli, TSX, yesterdayOf } from "./cli-helpers.js";
 import { hourlyRows, PM25, writeRawDay } from "./transform-fixtures.js";
 

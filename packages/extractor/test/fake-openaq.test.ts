@@ -1,5 +1,4 @@
 import { spawn } from "node:child_process";
-import { afterEach, describe, expect, it } from "vitest";
 import {
   type FakeOpenAq,
   type FakeOpenAqStats,
@@ -7,6 +6,7 @@ import {
   STATS_PATH,
   startFakeOpenAq,
 } from "@openaq-lakehouse/fake-openaq";
+import { afterEach, describe, expect, it } from "vitest";
 import { AS_OF, startTestServer } from "./support/fake.js";
 
 let server: FakeOpenAq | undefined;

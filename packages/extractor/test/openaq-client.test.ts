@@ -1,6 +1,6 @@
 import { createServer } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
 import { type FakeOpenAq, type FaultKind, startFakeOpenAq } from "@openaq-lakehouse/fake-openaq";
+import { afterEach, describe, expect, it } from "vitest";
 import { OpenAqClient } from "../src/openaq/index.js";
 import { AS_OF, captureLog, failure, startTestServer, testClient } from "./support/fake.js";
 

@@ -194,7 +194,15 @@ describe("MeasurementPartWriter", () => {
         const parts = new MeasurementPartWriter(f, rowsPerGroup);
         const columnsSeen: number[] = [];
         for (const sensorId of [1, 2, 3]) {
-          f.beginSensor(sensorId, { sensorId, locationId: 10, parameterId: 2, lat: 21, lon: null });
+          f.beginSensor(sensorId, {
+            sensorId,
+            locationId: 10,
+            parameterId: 2,
+            parameterName: "pm25",
+            units: "µg/m³",
+            lat: 21,
+            lon: null,
+          });
           parts.flush();
           columnsSeen.push(f.columns.length);
           f.addResults(hourlyRows(sensorId, PM25, day), `s${sensorId}`);

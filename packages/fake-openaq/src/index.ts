@@ -1,3 +1,12 @@
+export {
+  ARCHIVE_HEADER,
+  type ArchiveGeneration,
+  type ArchiveObject,
+  type ArchiveOptions,
+  archiveObjects,
+  archiveTimestamp,
+  writeArchiveFolder,
+} from "./archive.js";
 export { Catalog, type ExtraLocations, type ServedLocation, type ServedSensor } from "./catalog.js";
 export { FAULT_KINDS, type FaultConfig, type FaultKind, type ForcedFault } from "./faults.js";
 export { FIXTURE_LOCATIONS, type FixtureLocation, type FixtureSensor, PARAMETERS } from "./fixtures.js";

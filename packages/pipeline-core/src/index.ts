@@ -4,6 +4,7 @@ export * from "./errors.js";
 export * from "./identifiers.js";
 export * from "./layout.js";
 export * from "./lease.js";
+export * from "./openaq-archive.js";
 export * from "./parquet.js";
 export * from "./partitioning.js";
 export * from "./reader/read-dataset.js";

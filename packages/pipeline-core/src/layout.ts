@@ -98,13 +98,17 @@ export function partitionPrefix(ref: PartitionRef): string {
   return `${datasetPrefix(ref)}year=${p.year}/month=${p.month}/day=${p.day}/`;
 }
 
-/** A raw object: the exact bytes of one API response. `name` is deterministic and ends in `.json`. */
+/** What raw holds: API response bodies (`json`) and OpenAQ archive files (`csv.gz`), byte for byte. */
+export const RAW_EXTENSIONS = ["json", "csv.gz"] as const;
+export type RawExtension = (typeof RAW_EXTENSIONS)[number];
+
+/** A raw object: the exact bytes of one API response or archive file, under a name ending in a raw extension. */
 export function rawKey(ref: Omit<PartitionRef, "layer">, name: string): string {
   const file = assertFileName(name);
-  if (!file.endsWith(".json")) {
+  if (!RAW_EXTENSIONS.some((ext) => file.endsWith(`.${ext}`))) {
     throw new PipelineError(
       "INVALID_FILE_NAME",
-      `Raw object names end in .json, got ${JSON.stringify(name)}.`,
+      `Raw object names end in ${RAW_EXTENSIONS.map((e) => `.${e}`).join(" or ")}, got ${JSON.stringify(name)}.`,
     );
   }
   return partitionPrefix({ ...ref, layer: "raw" }) + file;
@@ -114,14 +118,14 @@ export function rawKey(ref: Omit<PartitionRef, "layer">, name: string): string {
  * The write-once raw layer: a body is named by the sha256 of its exact bytes, so an identical API
  * answer is stored once and a stored name can never hold other bytes.
  */
-export function rawBodyName(sha256: string): string {
+export function rawBodyName(sha256: string, extension: RawExtension = "json"): string {
   if (!/^[0-9a-f]{64}$/.test(sha256)) {
     throw new PipelineError(
       "INVALID_SHA256",
       `A sha256 is 64 lowercase hex digits, got ${JSON.stringify(sha256)}.`,
     );
   }
-  return `sha256-${sha256}.json`;
+  return `sha256-${sha256}.${extension}`;
 }
 
 /** A raw run id: `YYYYMMDDTHHMMSSmmmZ-{random}`, so ids sort in the order the runs started. */

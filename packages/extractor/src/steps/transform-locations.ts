@@ -8,6 +8,9 @@ export interface SensorInfo {
   sensorId: number;
   locationId: number;
   parameterId: number;
+  /** The parameter's name and units as the snapshot lists them (the archive's rows carry these, not the id). */
+  parameterName: string | null;
+  units: string | null;
   lat: number | null;
   lon: number | null;
 }
@@ -67,7 +70,15 @@ export class LocationsSnapshot {
         const sensorId = s?.id;
         const parameterId = s?.parameter?.id;
         if (!isInt32(sensorId) || !isInt32(parameterId)) continue;
-        this.sensors.set(sensorId, { sensorId, locationId: l.id, parameterId, lat, lon });
+        this.sensors.set(sensorId, {
+          sensorId,
+          locationId: l.id,
+          parameterId,
+          parameterName: stringOrNull(s.parameter.name),
+          units: stringOrNull(s.parameter.units),
+          lat,
+          lon,
+        });
       }
     }
   }

@@ -12,6 +12,8 @@ export const QUARANTINE_REASONS = [
   "MALFORMED_ROW",
   /** A measurement of a sensor that the day's locations snapshot does not list. */
   "UNKNOWN_SENSOR",
+  /** An archive row whose location differs from its file's location or from its sensor's location. */
+  "LOCATION_MISMATCH",
   /** `period.datetimeFrom.utc` (or a present `datetimeTo.utc`) is missing or not an instant with an offset. */
   "UNPARSEABLE_TIMESTAMP",
   /** The period does not start on the run day D (the day rule, DESIGN §3). */

@@ -1,8 +1,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { isPipelineError, LocalFolderStore, type PipelineError } from "@openaq-lakehouse/pipeline-core";
 import { type FakeOpenAq, type FakeOpenAqOptions, startFakeOpenAq } from "@openaq-lakehouse/fake-openaq";
+import { isPipelineError, LocalFolderStore, type PipelineError } from "@openaq-lakehouse/pipeline-core";
 import type { Logger } from "../../src/log.js";
 import { OpenAqClient, type OpenAqClientOptions } from "../../src/openaq/index.js";
 
