@@ -1,4 +1,5 @@
 import { PipelineError } from "./errors.js";
+import { OPENAQ_ARCHIVE_BUCKET } from "./openaq-archive.js";
 import {
   assertEnvironment,
   athenaResultsPrefix,
@@ -286,6 +287,8 @@ export const CONTAINER_ENV_VARS = {
   OPENAQ_CONCURRENCY: "parallel API requests (whole number >= 1)",
   OPENAQ_REQUESTS_PER_MINUTE: "API request budget per minute (whole number >= 1)",
   OPENAQ_TIMEOUT_MS: "per-request timeout in ms (whole number >= 1)",
+  OPENAQ_ARCHIVE_URI: `the OpenAQ archive for backfill --source archive: s3://bucket or a folder (default s3://${OPENAQ_ARCHIVE_BUCKET}, read without credentials)`,
+  OPENAQ_ARCHIVE_ENDPOINT: "an S3-compatible endpoint for OPENAQ_ARCHIVE_URI (default AWS)",
 } as const;
 export type ContainerEnvVar = keyof typeof CONTAINER_ENV_VARS;
 
@@ -301,6 +304,9 @@ export interface ContainerConfig {
   athenaWorkgroup: string | undefined;
   catalogMode: CatalogMode;
   crawlerName: string | undefined;
+  /** Where `backfill --source archive` reads the OpenAQ archive. */
+  archiveUri: string;
+  archiveEndpoint: string | undefined;
   client: {
     maxRetries?: number;
     retryBaseMs?: number;
@@ -391,6 +397,8 @@ export function parseContainerEnv(vars: Readonly<Record<string, string | undefin
     athenaWorkgroup: nonEmpty(vars.ATHENA_WORKGROUP),
     catalogMode,
     crawlerName: nonEmpty(vars.GLUE_CRAWLER_NAME),
+    archiveUri: nonEmpty(vars.OPENAQ_ARCHIVE_URI) ?? `s3://${OPENAQ_ARCHIVE_BUCKET}`,
+    archiveEndpoint: nonEmpty(vars.OPENAQ_ARCHIVE_ENDPOINT),
     client,
   };
 }

@@ -40,6 +40,10 @@ export const COMMANDS = [
   "dashboard",
 ] as const;
 export type Command = (typeof COMMANDS)[number];
+export const BACKFILL_SOURCES = ["api", "archive"] as const;
+export type BackfillSource = (typeof BACKFILL_SOURCES)[number];
+export const BACKFILL_ENGINES = ["local", "athena"] as const;
+export type BackfillEngine = (typeof BACKFILL_ENGINES)[number];
 export type LogFormat = "text" | "json";
 export type QueryFormat = "table" | "csv" | "json";
 
@@ -71,6 +75,10 @@ export interface CliArgs {
   rawRunId?: string;
   /** transform/run/backfill: replace partitions even when they shrink materially. */
   allowShrink: boolean;
+  /** backfill: where history comes from (`api`, or the OpenAQ archive). */
+  source: BackfillSource;
+  /** backfill --source archive: where the transform runs (`local`, or Athena). */
+  engine: BackfillEngine;
 }
 
 export type ParsedCli = { help: true; command?: Command } | ({ help: false } & CliArgs);
@@ -94,6 +102,8 @@ const OPTIONS = {
   lookback: { type: "string" },
   "raw-run": { type: "string" },
   "allow-shrink": { type: "boolean" },
+  source: { type: "string" },
+  engine: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -230,6 +240,7 @@ export function parseCli(
   checkLake(lake);
   const port = dashboardPort(command, values.port);
   const { lookback, rawRunId, allowShrink } = integrityOptions(command, values);
+  const { source, engine } = backfillOptions(command, values);
 
   return {
     help: false,
@@ -252,7 +263,33 @@ export function parseCli(
     lookback,
     ...(rawRunId !== undefined && { rawRunId }),
     allowShrink,
+    source,
+    engine,
   };
+}
+
+/** --source and --engine: backfill only; the Athena engine transforms archive files only. */
+function backfillOptions(
+  command: Command,
+  values: { source?: string; engine?: string },
+): { source: BackfillSource; engine: BackfillEngine } {
+  for (const name of ["source", "engine"] as const) {
+    if (values[name] !== undefined && command !== "backfill")
+      throw new UsageError(`The option --${name} belongs to backfill; ${command} does not take it.`);
+  }
+  const source = (values.source ?? "api") as BackfillSource;
+  if (!BACKFILL_SOURCES.includes(source))
+    throw new UsageError(
+      `Invalid --source ${JSON.stringify(values.source)}: expected ${BACKFILL_SOURCES.join(" or ")}.`,
+    );
+  const engine = (values.engine ?? "local") as BackfillEngine;
+  if (!BACKFILL_ENGINES.includes(engine))
+    throw new UsageError(
+      `Invalid --engine ${JSON.stringify(values.engine)}: expected ${BACKFILL_ENGINES.join(" or ")}.`,
+    );
+  if (engine === "athena" && source !== "archive")
+    throw new UsageError("--engine athena transforms the OpenAQ archive: use it with --source archive.");
+  return { source, engine };
 }
 
 /** --lookback, --raw-run and --allow-shrink: which commands take them, and their values. */
@@ -356,7 +393,8 @@ Commands:
               builds its own in-memory catalog)
   validate    fail (exit 1) when a serving view is empty or stale
   run         extract, transform, catalog, views, validate for one day
-  backfill    extract, transform, catalog for each day of --from..--to (resumable), then views
+  backfill    extract, transform, catalog for each day of --from..--to (resumable), then views;
+              --source archive reads history from the OpenAQ archive (--engine athena: transform on Athena)
   query       "<SQL>": one read-only statement on the env's catalog (DuckDB locally, Athena on AWS);
               unqualified names resolve in openaq_<env>
   check       verify the processed objects of --date or --from..--to; --repair re-transforms broken days
@@ -379,6 +417,8 @@ Options:
   --raw-run <id>              transform: replay that extract run of the day (default: the newest)
   --allow-shrink              transform/run/backfill: replace a partition even if it loses more than
                               20% of its rows (a deliberate correction)
+  --source api|archive        backfill: the API (default) or the OpenAQ S3 archive (OPENAQ_ARCHIVE_URI)
+  --engine local|athena       backfill --source archive: transform here (default) or as SQL on Athena
   --format table|csv|json     query output (default table)
   --show                      run/backfill: then print the latest AQI and recent daily averages
   --port N                    dashboard: loopback port (default ${DEFAULT_DASHBOARD_PORT}; 0: any free port)

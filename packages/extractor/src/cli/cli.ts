@@ -7,6 +7,7 @@ import {
   PipelineError,
 } from "@openaq-lakehouse/pipeline-core";
 import type { QueryEngine } from "@openaq-lakehouse/views";
+import { backfillFromArchive } from "../archive/run.js";
 import { DEFAULT_OPENAQ_BASE_URL, OpenAqClient } from "../openaq/client.js";
 import { ReportBuilder, renderReport } from "../report.js";
 import { checkRange, renderCheckReport } from "../steps/check.js";
@@ -126,7 +127,17 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         await runWithLookback(ctx, args.day, args.lookback);
         break;
       case "backfill":
-        await backfill(ctx, args.days, { force: args.force });
+        if (args.source === "archive") {
+          await backfillFromArchive(ctx, {
+            days: args.days,
+            force: args.force,
+            engine: args.engine,
+            archiveUri: config.archiveUri,
+            archiveEndpoint: config.archiveEndpoint,
+          });
+        } else {
+          await backfill(ctx, args.days, { force: args.force });
+        }
         break;
       case "check": {
         const checked = await checkRange(ctx, args.days, { repair: args.repair });
@@ -202,6 +213,8 @@ const CONFIGURATION_ERRORS: ReadonlySet<string> = new Set([
   "NO_ATHENA_WORKGROUP",
   "AWS_REGION_MISSING",
   "QUERY_NOT_READ_ONLY",
+  "ATHENA_REQUIRED",
+  "INVALID_ARCHIVE",
 ]);
 
 export function isConfigurationError(e: unknown): boolean {

@@ -1,5 +1,5 @@
-import { lookbackDays } from "../steps/run.js";
 import { isS3Lake } from "@openaq-lakehouse/pipeline-core";
+import { lookbackDays } from "../steps/run.js";
 import type { CliArgs } from "./args.js";
 import { type ApiSource, apiSource, type RuntimeConfig } from "./config.js";
 
@@ -38,15 +38,23 @@ export function planFor(args: CliArgs, config: RuntimeConfig): Plan {
   const steps =
     args.command === "run"
       ? ["extract", "transform", "catalog", "views", "validate"]
-      : args.command === "backfill"
-        ? ["extract, transform, catalog per day (days already complete are skipped unless --force)", "views"]
-        : args.command === "check"
+      : args.command === "backfill" && args.source === "archive"
+        ? [
+            `list the OpenAQ archive (${config.archiveUri}) once per location and month; per day whose files changed, appeared or disappeared (all with --force): store them in raw, transform (${args.engine === "athena" ? "as SQL on Athena" : "here"}), catalog`,
+            "views",
+          ]
+        : args.command === "backfill"
           ? [
-              args.repair
-                ? "check each day; re-transform days with broken objects from raw"
-                : "check each day (read only)",
+              "extract, transform, catalog per day (days already complete are skipped unless --force)",
+              "views",
             ]
-          : [args.command];
+          : args.command === "check"
+            ? [
+                args.repair
+                  ? "check each day; re-transform days with broken objects from raw"
+                  : "check each day (read only)",
+              ]
+            : [args.command];
   const s3 = isS3Lake(args.lake);
   const plan: Plan = {
     command: args.command,
