@@ -73,8 +73,8 @@ describe("Pulumi language host steps", () => {
     const load = spawnSync(
       process.execPath,
       [
-        "--import",
-        "tsx",
+        // The project's own node arguments (Pulumi.yaml `nodeargs`), as the language host passes them.
+        ...(project.nodeargs ?? "").split(/\s+/).filter(Boolean),
         "--input-type=module",
         "-e",
         `const m = await import(${JSON.stringify(new URL(`file://${entry}`).href)}); process.stdout.write(typeof m.default + " " + Object.keys(m).join(","));`,

@@ -1,4 +1,5 @@
 import {
+  archiveTableParameters,
   DATASETS,
   type DatasetSchema,
   databaseName,
@@ -6,6 +7,10 @@ import {
   type Environment,
   glueColumns,
   gluePartitionKeys,
+  OPENAQ_ARCHIVE_BUCKET,
+  OPENAQ_ARCHIVE_COLUMNS,
+  OPENAQ_ARCHIVE_ROOT,
+  OPENAQ_ARCHIVE_TABLE,
   partitionProjectionParameters,
 } from "@openaq-lakehouse/pipeline-core";
 import * as aws from "@pulumi/aws";
@@ -18,6 +23,12 @@ import { crawlerName } from "../names.js";
 export const PARQUET_INPUT_FORMAT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat";
 export const PARQUET_OUTPUT_FORMAT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat";
 export const PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe";
+export const TEXT_INPUT_FORMAT = "org.apache.hadoop.mapred.TextInputFormat";
+export const TEXT_OUTPUT_FORMAT = "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat";
+/** Quoted CSV (both of the archive's quoting generations); every column is read as a string. */
+export const OPEN_CSV_SERDE = "org.apache.hadoop.hive.serde2.OpenCSVSerde";
+/** Last year the archive table's projection enumerates: raise it with the product's releases. */
+export const ARCHIVE_PROJECTION_LAST_YEAR = 2035;
 
 /**
  * Crawler settings that can add partitions but never touch a table definition: with
@@ -103,6 +114,37 @@ export class EnvironmentCatalog extends pulumi.ComponentResource {
         parent,
       );
     });
+
+    // The OpenAQ archive as a table of this database, for `backfill --source archive --engine athena`:
+    // the public bucket's gzip CSVs read in place (no copy), projected on the key layout.
+    new aws.glue.CatalogTable(
+      `${name}-${OPENAQ_ARCHIVE_TABLE}`,
+      {
+        name: OPENAQ_ARCHIVE_TABLE,
+        databaseName: database.name,
+        description:
+          "The OpenAQ open-data archive (s3://openaq-data-archive), one gzip CSV per location per local day.",
+        tableType: "EXTERNAL_TABLE",
+        parameters: archiveTableParameters(args.projectionFirstYear, ARCHIVE_PROJECTION_LAST_YEAR),
+        partitionKeys: [
+          { name: "locationid", type: "int" },
+          { name: "year", type: "string" },
+          { name: "month", type: "string" },
+        ],
+        storageDescriptor: {
+          location: `s3://${OPENAQ_ARCHIVE_BUCKET}/${OPENAQ_ARCHIVE_ROOT}`,
+          inputFormat: TEXT_INPUT_FORMAT,
+          outputFormat: TEXT_OUTPUT_FORMAT,
+          compressed: true,
+          serDeInfo: {
+            serializationLibrary: OPEN_CSV_SERDE,
+            parameters: { separatorChar: ",", quoteChar: '"', escapeChar: "\\" },
+          },
+          columns: OPENAQ_ARCHIVE_COLUMNS.map((c) => ({ name: c, type: "string" })),
+        },
+      },
+      parent,
+    );
 
     let crawler: aws.glue.Crawler | undefined;
     if (args.crawler) {

@@ -4,9 +4,11 @@ import {
   datasetPrefix,
   ENVIRONMENTS,
   type Environment,
+  EXTERNAL_READS,
   LAKE_CONTRACT,
   type LakeArea,
   type Layer,
+  OPENAQ_ARCHIVE_TABLE,
   SERVICE_CONTRACT,
   SERVING_VIEWS,
   type ServiceResourceKind,
@@ -109,6 +111,8 @@ export function serviceResourceArns(scope: AwsScope, env: Environment, kind: Ser
       return [glueDatabaseArn(scope, db)];
     case "glue-tables":
       return DATASET_NAMES.map((t) => glueTableArn(scope, db, t));
+    case "glue-archive-table":
+      return [glueTableArn(scope, db, OPENAQ_ARCHIVE_TABLE)];
     case "glue-views":
       return SERVING_VIEWS.map((v) => glueTableArn(scope, db, v));
     case "athena-workgroup":
@@ -125,6 +129,7 @@ const KIND_WORDS: Record<ServiceResourceKind, string> = {
   "glue-database": "Database",
   "glue-tables": "Tables",
   "glue-views": "Views",
+  "glue-archive-table": "ArchiveTable",
   "athena-workgroup": "Workgroup",
   "glue-crawler": "Crawler",
   "api-key-parameter": "ApiKey",
@@ -132,7 +137,8 @@ const KIND_WORDS: Record<ServiceResourceKind, string> = {
 
 /** `OwnTablesViews`, `OwnApiKey`, …: what a statement's resources are, for people reading the policy. */
 function serviceSid(kinds: readonly ServiceResourceKind[]): string {
-  const tables = kinds.includes("glue-tables") || kinds.includes("glue-views");
+  const tables =
+    kinds.includes("glue-tables") || kinds.includes("glue-views") || kinds.includes("glue-archive-table");
   return `Own${kinds
     .filter((k) => !(tables && k === "glue-database"))
     .map((k) => KIND_WORDS[k])
@@ -167,6 +173,21 @@ export function pipelineLakeStatements(scope: AwsScope, env: Environment, bucket
       Resource: [s3BucketArn(scope, bucket)],
       Condition: { StringLike: { "s3:prefix": LAKE_CONTRACT.map((area) => `${area.prefix(env)}*`) } },
     },
+    ...EXTERNAL_READS.flatMap((r): PolicyStatement[] => [
+      {
+        Sid: "ReadOpenAqArchive",
+        Effect: "Allow",
+        Action: [...r.objectActions],
+        Resource: [s3ObjectsArn(scope, r.bucket, r.prefix)],
+      },
+      {
+        Sid: "ListOpenAqArchive",
+        Effect: "Allow",
+        Action: ["s3:ListBucket"],
+        Resource: [s3BucketArn(scope, r.bucket)],
+        Condition: { StringLike: { "s3:prefix": [`${r.prefix}*`] } },
+      },
+    ]),
     {
       // Not ListBucketMultipartUploads: it cannot be limited to a prefix and would list the other env's uploads.
       Sid: "BucketLocation",

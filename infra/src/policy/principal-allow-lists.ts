@@ -1,6 +1,7 @@
 import {
   ENVIRONMENTS,
   type Environment,
+  EXTERNAL_READS,
   LAKE_CONTRACT,
   SERVICE_CONTRACT,
 } from "@openaq-lakehouse/pipeline-core";
@@ -67,6 +68,10 @@ export function pipelineAllowList(env: Environment): PrincipalAllowList {
         listPrefixes: LAKE_CONTRACT.map((area) => `${area.prefix(env)}*`),
       },
       { actions: ["s3:GetBucketLocation"], resources: [ANY_BUCKET_ARN] },
+      ...EXTERNAL_READS.flatMap((r) => [
+        { actions: r.objectActions, resources: [`arn:*:s3:::${r.bucket}/${r.prefix}*`] },
+        { actions: ["s3:ListBucket"], resources: [`arn:*:s3:::${r.bucket}`], listPrefixes: [`${r.prefix}*`] },
+      ]),
       ...SERVICE_CONTRACT.map((call) => ({
         actions: [call.action],
         resources: call.on.flatMap((kind) => serviceResourceArns(ANY, env, kind)),

@@ -1,5 +1,4 @@
 import { PipelineError } from "./errors.js";
-import { OPENAQ_ARCHIVE_BUCKET } from "./openaq-archive.js";
 import {
   assertEnvironment,
   athenaResultsPrefix,
@@ -7,6 +6,7 @@ import {
   type Environment,
   isEnvironment,
 } from "./layout.js";
+import { OPENAQ_ARCHIVE_BUCKET, OPENAQ_ARCHIVE_ROOT } from "./openaq-archive.js";
 
 /**
  * The pipeline↔deployment contract: what the pipeline does that the deployment must allow and wire.
@@ -145,6 +145,31 @@ export const LAKE_CONTRACT: readonly LakeAreaContract[] = [
   },
 ];
 
+/** A read of another bucket than the lake's. */
+export interface ExternalReadContract {
+  source: string;
+  bucket: string;
+  /** Key prefix the reads stay under (also the only prefix listed). */
+  prefix: string;
+  objectActions: readonly string[];
+  purpose: string;
+}
+
+/**
+ * Reads outside the lake. The OpenAQ archive is public: the local engine of `backfill --source
+ * archive` reads it unsigned and needs no grant, but Athena (`--engine athena`) reads it with the
+ * pipeline role's credentials, so that role must be allowed to read and list it.
+ */
+export const EXTERNAL_READS: readonly ExternalReadContract[] = [
+  {
+    source: "openaq-archive",
+    bucket: OPENAQ_ARCHIVE_BUCKET,
+    prefix: OPENAQ_ARCHIVE_ROOT,
+    objectActions: ["s3:GetObject"],
+    purpose: "the OpenAQ archive's gzip CSVs, read by Athena for backfill --engine athena",
+  },
+];
+
 export function lakeAreaContract(area: LakeArea): LakeAreaContract {
   const found = LAKE_CONTRACT.find((a) => a.area === area);
   if (!found) throw new PipelineError("UNKNOWN_LAKE_AREA", `Unknown lake area ${JSON.stringify(area)}.`);
@@ -167,6 +192,7 @@ export type ServiceResourceKind =
   | "glue-database"
   | "glue-tables"
   | "glue-views"
+  | "glue-archive-table"
   | "athena-workgroup"
   | "glue-crawler"
   | "api-key-parameter";
@@ -204,6 +230,12 @@ export const SERVICE_CONTRACT: readonly ServiceCallContract[] = [
     on: GLUE_ALL,
     steps: ["catalog", ...QUERY_STEPS],
     why: "catalog checks each table; Athena reads tables and views for every query",
+  },
+  {
+    action: "glue:GetTable",
+    on: ["glue-catalog", "glue-database", "glue-archive-table"],
+    steps: ["backfill"],
+    why: "Athena reads the OpenAQ archive's table (backfill --source archive --engine athena)",
   },
   {
     action: "glue:GetDatabase",

@@ -13,7 +13,44 @@ import { PipelineError } from "./errors.js";
 /** The public bucket (us-east-1, anonymous read). */
 export const OPENAQ_ARCHIVE_BUCKET = "openaq-data-archive";
 
-const ROOT = "records/csv.gz/";
+/** The archive's key prefix: everything the backfill reads is below it. */
+export const OPENAQ_ARCHIVE_ROOT = "records/csv.gz/";
+const ROOT = OPENAQ_ARCHIVE_ROOT;
+
+/**
+ * The archive as an Athena table in each environment's database (`openaq_{env}.archive_records`),
+ * for `backfill --source archive --engine athena`: the CSV columns in file order, every one a string
+ * (OpenCSVSerde maps by position and handles both quoting generations), partitioned like the keys
+ * with projection (no crawler; `locationid` injected, so each query names its locations).
+ */
+export const OPENAQ_ARCHIVE_TABLE = "archive_records";
+export const OPENAQ_ARCHIVE_COLUMNS = [
+  "location_id",
+  "sensors_id",
+  "location",
+  "datetime",
+  "lat",
+  "lon",
+  "parameter",
+  "units",
+  "value",
+] as const;
+
+/** Glue parameters of the archive table: CSV with a header line, partition projection on the key layout. */
+export function archiveTableParameters(firstYear: number, lastYear: number): Record<string, string> {
+  return {
+    EXTERNAL: "TRUE",
+    "skip.header.line.count": "1",
+    "projection.enabled": "true",
+    "projection.locationid.type": "injected",
+    "projection.year.type": "integer",
+    "projection.year.range": `${firstYear},${lastYear}`,
+    "projection.month.type": "integer",
+    "projection.month.range": "1,12",
+    "projection.month.digits": "2",
+    "storage.location.template": `s3://${OPENAQ_ARCHIVE_BUCKET}/${OPENAQ_ARCHIVE_ROOT}locationid=\${locationid}/year=\${year}/month=\${month}/`,
+  };
+}
 
 function checkLocationId(locationId: number): number {
   if (!Number.isSafeInteger(locationId) || locationId < 1) {

@@ -15,6 +15,8 @@ import {
   glueColumns,
   gluePartitionKeys,
   LAKE_CONTRACT,
+  OPENAQ_ARCHIVE_COLUMNS,
+  OPENAQ_ARCHIVE_TABLE,
   SERVING_VIEWS,
 } from "@openaq-lakehouse/pipeline-core";
 import * as pulumi from "@pulumi/pulumi";
@@ -61,9 +63,36 @@ export function environmentStackSuite(env: Environment, expected: { bytesScanned
       expect(one(stack.resources, "aws:glue/catalogDatabase:CatalogDatabase").inputs.name).toBe(db);
     });
 
+    it("has the OpenAQ archive as a projected CSV table, read in place from the public bucket", () => {
+      const t = one(
+        stack.resources,
+        "aws:glue/catalogTable:CatalogTable",
+        `catalog-${env}-${OPENAQ_ARCHIVE_TABLE}`,
+      ).inputs as Record<string, any>;
+      expect(t.databaseName).toBe(db);
+      expect(t.storageDescriptor.location).toBe("s3://openaq-data-archive/records/csv.gz/");
+      expect(t.storageDescriptor.serDeInfo.serializationLibrary).toBe(
+        "org.apache.hadoop.hive.serde2.OpenCSVSerde",
+      );
+      expect(t.storageDescriptor.columns.map((c: { name: string }) => c.name)).toEqual([
+        ...OPENAQ_ARCHIVE_COLUMNS,
+      ]);
+      expect(t.partitionKeys.map((k: { name: string }) => k.name)).toEqual(["locationid", "year", "month"]);
+      expect(t.parameters).toMatchObject({
+        "projection.enabled": "true",
+        "projection.locationid.type": "injected",
+        "skip.header.line.count": "1",
+        "storage.location.template":
+          "s3://openaq-data-archive/records/csv.gz/locationid=${locationid}/year=${year}/month=${month}/",
+      });
+    });
+
     it("creates one Parquet table per pipeline-core dataset with its columns and partition keys", () => {
-      const tables = ofType(stack.resources, "aws:glue/catalogTable:CatalogTable");
-      expect(tables.map((t) => t.inputs.name).sort()).toEqual(Object.keys(DATASETS).sort());
+      const all = ofType(stack.resources, "aws:glue/catalogTable:CatalogTable");
+      expect(all.map((t) => t.inputs.name).sort()).toEqual(
+        [...Object.keys(DATASETS), OPENAQ_ARCHIVE_TABLE].sort(),
+      );
+      const tables = all.filter((t) => t.inputs.name !== OPENAQ_ARCHIVE_TABLE);
       for (const dataset of Object.values(DATASETS)) {
         const t = tables.find((x) => x.inputs.name === dataset.name)!.inputs as Record<string, any>;
         expect(t.databaseName).toBe(db);

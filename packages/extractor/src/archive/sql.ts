@@ -1,4 +1,11 @@
-import { databaseName, type Environment, type IsoDay, PipelineError } from "@openaq-lakehouse/pipeline-core";
+import {
+  databaseName,
+  type Environment,
+  type IsoDay,
+  OPENAQ_ARCHIVE_COLUMNS,
+  OPENAQ_ARCHIVE_TABLE,
+  PipelineError,
+} from "@openaq-lakehouse/pipeline-core";
 import type { SensorInfo } from "../steps/transform-locations.js";
 import { SENTINEL_VALUES } from "../steps/transform-quarantine.js";
 
@@ -19,21 +26,10 @@ import { SENTINEL_VALUES } from "../steps/transform-quarantine.js";
  * are epoch milliseconds (BIGINT) so both engines hand the publisher the same numbers.
  */
 
-/** The external table over the archive in each environment's Glue database. */
-export const ARCHIVE_TABLE = "archive_records";
-
+/** The external table over the archive in each environment's Glue database (pipeline-core defines it). */
+export const ARCHIVE_TABLE = OPENAQ_ARCHIVE_TABLE;
 /** The CSV columns in file order (OpenCSVSerde maps by position; every column is a string). */
-export const ARCHIVE_TABLE_COLUMNS = [
-  "location_id",
-  "sensors_id",
-  "location",
-  "datetime",
-  "lat",
-  "lon",
-  "parameter",
-  "units",
-  "value",
-] as const;
+export const ARCHIVE_TABLE_COLUMNS = OPENAQ_ARCHIVE_COLUMNS;
 
 /** The output columns of `archiveTransformSql`, in order. */
 export const ARCHIVE_SQL_OUTPUT = [
@@ -101,6 +97,9 @@ export function archiveTransformSql(input: ArchiveSqlInput): string {
       return `(locationid = ${intLiteral(locationId)} AND (${years}))`;
     })
     .join("\n      OR ");
+  const allMonths = [...new Set([...input.months.values()].flat())].sort();
+  const years = [...new Set(allMonths.map((m) => m.slice(0, 4)))];
+  const monthsOfYear = [...new Set(allMonths.map((m) => m.slice(5, 7)))].sort();
   const sensorRows = input.sensors.length
     ? input.sensors
         .map(
@@ -129,7 +128,12 @@ export function archiveTransformSql(input: ArchiveSqlInput): string {
       trim(value) AS value_text,
       try(to_unixtime(from_iso8601_timestamp(replace(trim(datetime), ' ', 'T')))) AS end_s
     FROM ${db}.${ARCHIVE_TABLE}
-    WHERE ${partitions}
+    -- The top-level IN lists let Athena's partition projection enumerate only these partitions
+    -- (locationid is an injected projection); the OR below picks each location's own months.
+    WHERE locationid IN (${[...input.months.keys()].map(intLiteral).join(", ")})
+      AND year IN (${years.map(literal).join(", ")})
+      AND month IN (${monthsOfYear.map(literal).join(", ")})
+      AND (${partitions})
   ),
   stepped AS (
     SELECT src.*, end_s - lag(end_s) OVER (PARTITION BY sensor_id ORDER BY end_s) AS step_s
