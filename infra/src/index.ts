@@ -9,6 +9,7 @@ export * from "./components/host-wake-schedule.js";
 export * from "./components/image-registry.js";
 export * from "./components/owox-access.js";
 export * from "./components/pipeline-access.js";
+export * from "./components/primary-workgroup.js";
 export * from "./components/secret-parameter.js";
 export * from "./components/secure-bucket.js";
 export * from "./iam/access-policies.js";

@@ -44,6 +44,19 @@ beforeAll(async () => {
 });
 
 describe("platform stack", () => {
+  it("adopts the account's primary workgroup, where OWOX queries run, and gives it a scan cutoff", () => {
+    const primary = one(stack.resources, "aws:athena/workgroup:Workgroup", "athena-primary");
+    expect(primary.importId).toBe("primary");
+    expect(primary.inputs).toMatchObject({
+      name: "primary",
+      configuration: {
+        bytesScannedCutoffPerQuery: 1_073_741_824,
+        // OWOX passes its own result location: the workgroup must not override client settings.
+        enforceWorkgroupConfiguration: false,
+      },
+    });
+  });
+
   it("has the data bucket with versioning and lifecycle rules for raw, quarantine and results", () => {
     const buckets = ofType(stack.resources, "aws:s3/bucket:Bucket");
     expect(buckets.map((b) => b.name)).toEqual(["openaq-lake"]);

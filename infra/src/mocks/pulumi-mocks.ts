@@ -249,6 +249,8 @@ export function unwrapSecrets(value: unknown, path = "", paths: string[] = []): 
 export interface MockedResource extends RecordedResource {
   /** Input paths that were Pulumi secrets. */
   secretInputs: string[];
+  /** The `import` resource option: the id of an existing resource the stack adopts. */
+  importId?: string;
 }
 
 export interface MockedStack {
@@ -271,7 +273,14 @@ export async function installMocks(opts: {
         const secretInputs: string[] = [];
         const inputs = unwrapSecrets(args.inputs, "", secretInputs) as Record<string, unknown>;
         const { id, state } = fake({ ...args, inputs }, opts.stackOutputs ?? {});
-        resources.push({ type: args.type, name: args.name, inputs, id, secretInputs });
+        resources.push({
+          type: args.type,
+          name: args.name,
+          inputs,
+          id,
+          secretInputs,
+          ...(args.id ? { importId: args.id } : {}),
+        });
         return { id, state };
       },
       call,

@@ -39,6 +39,8 @@ export interface PlatformConfig {
   athenaResultsExpirationDays: number;
   noncurrentVersionExpirationDays: number;
   protectData: boolean;
+  /** Scan cutoff of the account's `primary` workgroup, where OWOX's queries run (bytes). */
+  owoxBytesScannedCutoff: number;
 }
 
 const CRON = /^(@daily|@hourly|@weekly|@monthly|([0-9*,/-]+\s+){4}[0-9*,/A-Za-z-]+)$/;
@@ -129,6 +131,12 @@ export function readPlatformConfig(cfg: ConfigReader, aws: ConfigReader): Platfo
       max: 3650,
     }),
     protectData: cfg.boolean("protectData", { default: true }),
+    // Athena's minimum cutoff is 10 MB; 1 GiB is plenty for dashboards over one country's views.
+    owoxBytesScannedCutoff: cfg.integer("owoxBytesScannedCutoff", {
+      default: 1_073_741_824,
+      min: 10_000_000,
+      max: 1_000_000_000_000,
+    }),
   };
   ConfigReader.finish(aws, cfg);
   return config;

@@ -14,6 +14,7 @@ import {
   FailedRunAlerts,
   HostWakeSchedule,
   ImageRegistry,
+  PrimaryWorkgroup,
   pipelineProfileName,
   pipelineRoleName,
   SecretParameter,
@@ -67,6 +68,8 @@ export function platformProgram(config: PlatformConfig): Record<PlatformOutputNa
   });
 
   const alerts = new FailedRunAlerts("failed-runs", { email: config.alertEmail, tags });
+  // OWOX sends no workgroup: its queries (both environments') run in `primary`, which gets a cutoff.
+  new PrimaryWorkgroup("athena-primary", { bytesScannedCutoffPerQuery: config.owoxBytesScannedCutoff, tags });
 
   const adminPassword = new SecretParameter("airflow-admin-password", {
     parameterName: AIRFLOW_ADMIN_PASSWORD_PARAMETER,
