@@ -102,6 +102,15 @@ describe("a corrupt processed object", () => {
     expect(all.stderr).toContain(part(OLD));
   });
 
+  it("a healthy lake checks clean against the row counts backfill recorded in each day's run record", async () => {
+    const record = JSON.parse(await readFile(join(lake, "dev", "_state", "runs", `${RECENT}.json`), "utf8"));
+    expect(record.rows.measurements).toBeGreaterThan(100);
+    const check = await cli(["check", "--json", "--lake", lake, "--from", OLD, "--to", RECENT]);
+    expect(check.code, check.stderr).toBe(0);
+    const day = JSON.parse(check.stdout).days.find((d: { day: string }) => d.day === RECENT);
+    expect(day.rows).toEqual(record.rows);
+  });
+
   it("a wrong schema and a row count that disagrees with the run record are found too", async () => {
     await cp(part(RECENT, "locations"), part(OLD)); // a Parquet file, but of the other dataset
     const recordPath = join(lake, "dev", "_state", "runs", `${RECENT}.json`);

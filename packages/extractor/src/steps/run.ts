@@ -55,6 +55,8 @@ export interface RunRecord {
   status: "running" | "complete" | "provisional" | "failed";
   /** Steps completed, in order. */
   done: StepName[];
+  /** Rows transform wrote per dataset (what `check` holds the processed objects against). */
+  rows?: Record<string, number>;
   error?: string;
 }
 
@@ -99,22 +101,34 @@ function errorSentence(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** Runs one step for one day, timing it and adding its numbers to the report. */
-export async function runStep(ctx: PipelineContext, step: StepName, day: IsoDay): Promise<void> {
+/**
+ * Runs one step for one day, timing it and adding its numbers to the report. Returns the rows the
+ * step wrote per dataset, when it writes any (transform).
+ */
+export async function runStep(
+  ctx: PipelineContext,
+  step: StepName,
+  day: IsoDay,
+): Promise<Record<string, number> | undefined> {
   const now = ctx.now ?? Date.now;
   const started = now();
   const r = ctx.report;
   r.addDay(day);
   try {
-    const summary = await STEPS[step](ctx, day);
+    const out = await STEPS[step](ctx, day);
+    const { summary, rows } = typeof out === "string" ? { summary: out, rows: undefined } : out;
     r.step({ step, day, ms: now() - started, status: "ok", summary });
+    return rows;
   } catch (e) {
     r.step({ step, day, ms: now() - started, status: "failed", summary: errorSentence(e) });
     throw e;
   }
 }
 
-type StepFn = (ctx: PipelineContext, day: IsoDay) => Promise<string>;
+type StepFn = (
+  ctx: PipelineContext,
+  day: IsoDay,
+) => Promise<string | { summary: string; rows: Record<string, number> }>;
 
 const STEPS: Record<StepName, StepFn> = {
   async extract(ctx, day) {
@@ -162,7 +176,10 @@ const STEPS: Record<StepName, StepFn> = {
     const changes = t.partitions
       .map((p) => `${p.dataset} ${p.before === undefined ? "new" : p.before} → ${p.after}`)
       .join(", ");
-    return `raw run ${t.rawRunId}; rows ${changes}; ${t.rawPagesRead} raw pages; quarantined ${q}${q ? ` (${topReasons(all, 5)})` : ""}; ${t.objectsWritten} objects, ${formatBytes(t.bytesWritten)}`;
+    return {
+      summary: `raw run ${t.rawRunId}; rows ${changes}; ${t.rawPagesRead} raw pages; quarantined ${q}${q ? ` (${topReasons(all, 5)})` : ""}; ${t.objectsWritten} objects, ${formatBytes(t.bytesWritten)}`,
+      rows: { ...t.rows },
+    };
   },
   async catalog(ctx, day) {
     const c = await catalogDay({
@@ -233,13 +250,17 @@ export async function runDay(
     day,
     status: "running",
     done: steps.slice(0, resumeFrom) as StepName[],
+    // A resumed day keeps the row counts of the transform it does not redo.
+    ...(previous?.rows !== undefined &&
+      steps.slice(0, resumeFrom).includes("transform") && { rows: previous.rows }),
   };
   if (resumeFrom > 0)
     ctx.log.info(`${day}: resuming after ${record.done.join(", ")} (from the run record).`, { day });
   await writeRunRecord(ctx.store, record);
   for (const step of steps.slice(resumeFrom)) {
     try {
-      await runStep(ctx, step, day);
+      const rows = await runStep(ctx, step, day);
+      if (rows !== undefined) record.rows = rows;
     } catch (e) {
       await writeRunRecord(ctx.store, { ...record, status: "failed", error: errorSentence(e) });
       throw e;
