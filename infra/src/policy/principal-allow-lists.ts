@@ -54,6 +54,17 @@ function s3Objects(prefix: string): string {
 }
 const ANY_BUCKET_ARN = `arn:*:s3:::${ANY_BUCKET}`;
 
+/** Reading a Glue database, its tables and their partitions (the crawler's and OWOX's lists). */
+const GLUE_READ = [
+  "glue:GetDatabase",
+  "glue:GetDatabases",
+  "glue:GetTable",
+  "glue:GetTables",
+  "glue:GetPartition",
+  "glue:GetPartitions",
+  "glue:BatchGetPartition",
+] as const;
+
 export function pipelineAllowList(env: Environment): PrincipalAllowList {
   return {
     principal: `role ${pipelineRoleName(env)}`,
@@ -126,13 +137,7 @@ export function crawlerAllowList(env: Environment): PrincipalAllowList {
       { actions: ["s3:ListBucket"], resources: [ANY_BUCKET_ARN], listPrefixes: [`${env}/processed/*`] },
       {
         actions: [
-          "glue:GetDatabase",
-          "glue:GetDatabases",
-          "glue:GetTable",
-          "glue:GetTables",
-          "glue:GetPartition",
-          "glue:GetPartitions",
-          "glue:BatchGetPartition",
+          ...GLUE_READ,
           "glue:CreatePartition",
           "glue:BatchCreatePartition",
           "glue:UpdatePartition",
@@ -167,15 +172,7 @@ export function owoxAllowList(env: Environment): PrincipalAllowList {
         resources: [`arn:*:athena:*:*:workgroup/${OWOX_WORKGROUP}`],
       },
       {
-        actions: [
-          "glue:GetDatabase",
-          "glue:GetDatabases",
-          "glue:GetTable",
-          "glue:GetTables",
-          "glue:GetPartition",
-          "glue:GetPartitions",
-          "glue:BatchGetPartition",
-        ],
+        actions: [...GLUE_READ],
         resources: [
           ...(["glue-catalog", "glue-database", "glue-tables", "glue-views"] as const).flatMap((k) =>
             serviceResourceArns(ANY, env, k),

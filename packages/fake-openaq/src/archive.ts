@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { archiveObjectKey } from "@openaq-lakehouse/pipeline-core";
+import { archiveObjectKey, OPENAQ_ARCHIVE_COLUMNS } from "@openaq-lakehouse/pipeline-core";
 import { Catalog, type ExtraLocations, type ServedLocation, type ServedSensor } from "./catalog.js";
 import { periodEnds } from "./responses.js";
 import { valueAt } from "./series.js";
@@ -52,17 +52,8 @@ export interface ArchiveOptions {
   patched?: ReadonlyArray<{ locationId: number; localDay: string }>;
 }
 
-export const ARCHIVE_HEADER = [
-  "location_id",
-  "sensors_id",
-  "location",
-  "datetime",
-  "lat",
-  "lon",
-  "parameter",
-  "units",
-  "value",
-] as const;
+/** The archive files' header, in file order (pipeline-core spells the archive's layout once). */
+export const ARCHIVE_HEADER = OPENAQ_ARCHIVE_COLUMNS;
 
 const DAY_MS = 86_400_000;
 
