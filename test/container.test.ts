@@ -263,6 +263,12 @@ describe.skipIf(unavailable !== null)(`the extractor image (${unavailable ?? "Do
     });
   });
 
+  it("says clearly that the dashboard, a laptop command, is not in the image", async () => {
+    const r = await docker(["run", "--rm", "--network=none", IMAGE_TAG, "dashboard", "--lake", "/data"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^The dashboard is not in this image/m);
+  });
+
   it(`runs the local DAG's five tasks for ${DAY} (30 days back) in containers: every stderr line JSON, validate green, bytes equal to the CLI from source`, async () => {
     for (const task of spec.tasks) {
       const r = await docker(dockerRunArgs(spec, task.id, DAY, scheduler));
@@ -275,6 +281,8 @@ describe.skipIf(unavailable !== null)(`the extractor image (${unavailable ?? "Do
       const r = await spawnRun(TSX, [CLI_ENTRY, ...argv], {
         PATH: process.env.PATH,
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+        // Workspace packages from their TypeScript source (their `development` export condition).
+        NODE_OPTIONS: "--conditions=development",
         ...spec.environment,
         LAKE_URI: sourceLake,
         ...scheduler,

@@ -29,6 +29,21 @@ export const FIXTURES_PACKAGE = "@openaq-lakehouse/fake-openaq";
 export const FIXTURES_NOT_IN_IMAGE =
   "The bundled OpenAQ fixtures are not in this image (they are test and demo code): set OPENAQ_API_KEY or OPENAQ_API_KEY_PARAMETER, or OPENAQ_BASE_URL for a local OpenAQ server.";
 
+export const DASHBOARD_PACKAGE = "@openaq-lakehouse/dashboard";
+/** The one sentence the image prints when asked for the dashboard (a laptop command). */
+export const DASHBOARD_NOT_IN_IMAGE =
+  "The dashboard is not in this image (it serves a page on a laptop's 127.0.0.1): run it from the workspace with pnpm pipeline dashboard.";
+
+/** Workspace packages the image leaves out, each replaced by functions that fail with one sentence. */
+const LEFT_OUT = {
+  [FIXTURES_PACKAGE]: { code: "FIXTURES_NOT_IN_IMAGE", message: FIXTURES_NOT_IN_IMAGE, exports: ["startFakeOpenAq"] },
+  [DASHBOARD_PACKAGE]: {
+    code: "DASHBOARD_NOT_IN_IMAGE",
+    message: DASHBOARD_NOT_IN_IMAGE,
+    exports: ["serveDashboard", "lakeDataVersion"],
+  },
+};
+
 const here = dirname(fileURLToPath(import.meta.url));
 const packageRoot = resolve(here, "..");
 export const RUNTIME_MANIFEST = join(packageRoot, "runtime/package.json");
@@ -63,21 +78,23 @@ const IMPORTED_FROM = {
   "parquet-wasm": resolve(packageRoot, "../pipeline-core"),
 };
 
-const noFixtures = {
-  name: "no-fixtures",
+const leftOut = {
+  name: "left-out",
   setup(b) {
-    b.onResolve({ filter: /^@openaq-lakehouse\/fake-openaq(\/.*)?$/ }, () => ({
-      path: FIXTURES_PACKAGE,
-      namespace: "no-fixtures",
+    const names = Object.keys(LEFT_OUT).map((n) => n.replace("/", "\\/")).join("|");
+    b.onResolve({ filter: new RegExp(`^(${names})(\\/.*)?$`) }, (args) => ({
+      path: args.path.split("/").slice(0, 2).join("/"),
+      namespace: "left-out",
     }));
-    b.onLoad({ filter: /.*/, namespace: "no-fixtures" }, () => ({
-      resolveDir: packageRoot,
-      loader: "js",
-      contents: `import { PipelineError } from "@openaq-lakehouse/pipeline-core";
-export async function startFakeOpenAq() {
-  throw new PipelineError("FIXTURES_NOT_IN_IMAGE", ${JSON.stringify(FIXTURES_NOT_IN_IMAGE)});
-}`,
-    }));
+    b.onLoad({ filter: /.*/, namespace: "left-out" }, (args) => {
+      const { code, message, exports } = LEFT_OUT[args.path];
+      return {
+        resolveDir: packageRoot,
+        loader: "js",
+        contents: `import { PipelineError } from "@openaq-lakehouse/pipeline-core";
+${exports.map((name) => `export async function ${name}() {\n  throw new PipelineError(${JSON.stringify(code)}, ${JSON.stringify(message)});\n}`).join("\n")}`,
+      };
+    });
   },
 };
 
@@ -104,7 +121,7 @@ export async function bundle(outdir) {
     format: "esm",
     target: "node20",
     external: Object.keys(dependencies),
-    plugins: [noFixtures],
+    plugins: [leftOut],
     // Workspace packages are bundled from their TypeScript source (their `development` export
     // condition), so the image needs no separate library build.
     conditions: ["development"],
