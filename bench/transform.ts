@@ -275,6 +275,8 @@ async function bundleSelf(): Promise<string> {
     format: "esm",
     target: "node20",
     external: ["@duckdb/node-api", "parquet-wasm", "esbuild"],
+    // Workspace packages from their TypeScript source (their `development` export condition).
+    conditions: ["development"],
     banner: {
       js: 'import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);',
     },

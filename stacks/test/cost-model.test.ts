@@ -112,8 +112,9 @@ describe("cost model on fixed inputs", () => {
       ((rawBytes + processedBytes) / 1024 ** 3) * 0.025,
       9,
     );
-    const puts = 3 * (2 * 206 + 12) + 2 * 50;
-    const gets = 3 * 2 * 206 + 50 * 60;
+    // Write-once raw: per day and run one body per request and one run manifest (no sidecars).
+    const puts = 3 * (206 + 1 + 12) + 2 * 50;
+    const gets = 3 * (206 + 1) + 50 * 60;
     expect(line(report.lines, "prod", "S3 requests").monthlyUsd).toBeCloseTo(
       ((puts * 0.005 + gets * 0.0004) / 1000) * DAYS_PER_MONTH,
       9,

@@ -166,7 +166,7 @@ function environmentLines(g: StackGraph, env: Environment, p: PriceTable, u: Usa
     lines.push({ stack: g.stack, service, monthlyUsd, assumes });
   const rowsPerDay = u.sensors * u.measurementsPerSensorPerDay;
   const rawPerRun =
-    u.daysPerRun * (rowsPerDay * u.rawBytesPerMeasurement + u.apiRequestsPerDay * u.rawSidecarBytes);
+    u.daysPerRun * (rowsPerDay * u.rawBytesPerMeasurement + u.apiRequestsPerDay * u.rawManifestBytesPerPage);
   const days = u.lakeAgeMonths * DAYS_PER_MONTH;
   const rawGb = (rawPerRun * days) / GB;
   const processedGb = (rowsPerDay * u.processedBytesPerRow * days) / GB;
@@ -174,15 +174,16 @@ function environmentLines(g: StackGraph, env: Environment, p: PriceTable, u: Usa
   add(
     "S3 storage",
     (rawGb + processedGb) * p.s3StandardPerGbMonth,
-    `${env}/ after ${u.lakeAgeMonths} months: raw ${num(rawGb, 2)} GB (${num(rowsPerDay)} rows/day × ${u.rawBytesPerMeasurement} B JSON + ${u.apiRequestsPerDay} sidecars, ${u.daysPerRun} days per run, each run kept) + processed ${num(processedGb * 1024, 1)} MB (${u.processedBytesPerRow} B/row Parquet); Standard at $${p.s3StandardPerGbMonth}/GB-month`,
+    `${env}/ after ${u.lakeAgeMonths} months: raw ${num(rawGb, 2)} GB (${num(rowsPerDay)} rows/day × ${u.rawBytesPerMeasurement} B JSON + a run manifest of ${u.apiRequestsPerDay} pages, ${u.daysPerRun} days per run, every run kept: an upper bound, since an unchanged answer is stored once) + processed ${num(processedGb * 1024, 1)} MB (${u.processedBytesPerRow} B/row Parquet); Standard at $${p.s3StandardPerGbMonth}/GB-month`,
   );
   const q = u.queriesPerDay[env];
-  const putsPerDay = u.daysPerRun * (2 * u.apiRequestsPerDay + u.otherPutsPerDay) + 2 * q;
-  const getsPerDay = u.daysPerRun * 2 * u.apiRequestsPerDay + q * u.objectsReadPerQuery;
+  // Per day and run: one body per request (write-once: at most), one run manifest, the other objects.
+  const putsPerDay = u.daysPerRun * (u.apiRequestsPerDay + 1 + u.otherPutsPerDay) + 2 * q;
+  const getsPerDay = u.daysPerRun * (u.apiRequestsPerDay + 1) + q * u.objectsReadPerQuery;
   add(
     "S3 requests",
     ((putsPerDay * p.s3PutCopyPostListPer1000 + getsPerDay * p.s3GetPer1000) / 1000) * DAYS_PER_MONTH,
-    `per day: ${num(putsPerDay)} PUT/LIST (${u.daysPerRun} days × (${u.apiRequestsPerDay} bodies + ${u.apiRequestsPerDay} sidecars + ${u.otherPutsPerDay} processed/state objects) + 2 result objects per query), ${num(getsPerDay)} GET (transform reads raw, ${u.objectsReadPerQuery} objects per query)`,
+    `per day: ${num(putsPerDay)} PUT/LIST (${u.daysPerRun} days × (${u.apiRequestsPerDay} bodies + 1 run manifest + ${u.otherPutsPerDay} processed/state/lease objects) + 2 result objects per query), ${num(getsPerDay)} GET (transform reads each body and the manifest, ${u.objectsReadPerQuery} objects per query)`,
   );
   for (const wg of ofType(g.resources, "aws:athena/workgroup:Workgroup")) {
     const billed = Math.max(u.bytesScannedPerQuery, p.athenaMinimumBytesPerQuery);

@@ -14,9 +14,12 @@ export interface UsageAssumptions {
   apiRequestsPerDay: number;
   /** Days each daily run extracts (the day plus the lookback). */
   daysPerRun: number;
-  /** Raw bytes of one measurement (the API's JSON) and of one response sidecar. */
+  /**
+   * Raw bytes of one measurement (the API's JSON), and of one page's entry in the day's run manifest
+   * (sha256, size, record count, URL, status, headers, fetch time; raw is write-once, no sidecars).
+   */
   rawBytesPerMeasurement: number;
-  rawSidecarBytes: number;
+  rawManifestBytesPerPage: number;
   /** Processed Parquet bytes of one measurement row. */
   processedBytesPerRow: number;
   /** Objects written per extracted day besides raw bodies: processed, quarantine, state, leases. */
@@ -51,7 +54,7 @@ export const VIETNAM: UsageAssumptions = {
   apiRequestsPerDay: 206,
   daysPerRun: 1 + DEFAULT_LOOKBACK_DAYS,
   rawBytesPerMeasurement: 700,
-  rawSidecarBytes: 600,
+  rawManifestBytesPerPage: 600,
   processedBytesPerRow: Math.round((11 * 1024 * 1024) / (365 * 200 * 24)),
   otherPutsPerDay: 12,
   lakeAgeMonths: 12,
