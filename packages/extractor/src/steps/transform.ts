@@ -1,11 +1,4 @@
-import {
-  type Environment,
-  type IsoDay,
-  locations as locationsDataset,
-  measurements as measurementsDataset,
-  partitionPrefix,
-  utcDayWindow,
-} from "@openaq-lakehouse/pipeline-core";
+import { type IsoDay, utcDayWindow } from "@openaq-lakehouse/pipeline-core";
 import { type Logger, silentLogger } from "../log.js";
 import { LocationsSnapshot } from "./transform-locations.js";
 import { MeasurementFlattener } from "./transform-measurements.js";
@@ -183,11 +176,4 @@ function malformedDetail(why: string, spec: RawPageSpec): string {
   return spec.records !== undefined
     ? `The page is ${why}; it held ${spec.records} records when fetched, all counted as quarantined.`
     : `The page is ${why}.`;
-}
-
-/** The processed partition prefixes a transform of `day` replaces (for plans and catalogs). */
-export function transformTargets(env: Environment, day: IsoDay): string[] {
-  return [measurementsDataset.name, locationsDataset.name].map((dataset) =>
-    partitionPrefix({ env, layer: "processed", dataset, day }),
-  );
 }
