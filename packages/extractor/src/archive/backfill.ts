@@ -498,6 +498,17 @@ export async function archiveBackfill(options: ArchiveBackfillOptions): Promise<
     }
   } else {
     const athena = options.athena as { engine: QueryEngine; lakeUri: string };
+    // The sensors the SQL checks rows against: the locations listing, read once (each day's own
+    // snapshot, stored in raw, is made when that day is published).
+    const listing = new LocationsSnapshot();
+    for (const page of locationPages) {
+      listing.addPage(
+        JSON.parse(new TextDecoder().decode(page.body)).results,
+        "locations",
+        new QuarantineLog(),
+      );
+    }
+    const sensors = [...listing.sensors.values()];
     // Contiguous runs of days to ingest: each run is chunked into Athena writes of ≤ 100 days.
     const runs: Array<typeof toIngest> = [];
     for (const item of toIngest) {
@@ -516,7 +527,6 @@ export async function archiveBackfill(options: ArchiveBackfillOptions): Promise<
           d.day,
           (await fetchDay(d.files)).map((r) => r.ref),
         );
-      const { snapshot } = await snapshotOf(first.day);
       const publishStaged = async (day: IsoDay, rows: StagedRow[]) => {
         const item = byDay.get(day);
         if (!item) return;
@@ -561,7 +571,7 @@ export async function archiveBackfill(options: ArchiveBackfillOptions): Promise<
         store,
         lakeUri: athena.lakeUri,
         stagingPrefix: `${env}/_staging/archive/${runId}/run-${i + 1}/`,
-        input: { env, months, sensors: [...snapshot.sensors.values()] },
+        input: { env, months, sensors },
         from: first.day,
         to: lastDay,
         log,
