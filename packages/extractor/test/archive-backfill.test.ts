@@ -16,7 +16,7 @@ import {
 import { afterEach, describe, expect, it } from "vitest";
 import { startS3rver } from "../../pipeline-core/test/support/s3rver.js";
 import { archiveBackfill } from "../src/archive/backfill.js";
-import { openArchive } from "../src/archive/source.js";
+import { type ArchiveSource, openArchive } from "../src/archive/source.js";
 import { extractDay } from "../src/steps/extract.js";
 import { transformDay } from "../src/steps/transform.js";
 import { AS_OF, captureLog, startTestServer, tempLake, testClient } from "./support/fake.js";
@@ -70,6 +70,25 @@ async function measurements(store: ObjectStore, day: IsoDay) {
   }));
 }
 
+/** The backfill as these tests run it: env dev, the server's clock, FROM…TO unless given. */
+function backfillInto(
+  store: ObjectStore,
+  archive: ArchiveSource,
+  api: FakeOpenAq,
+  extra: Partial<Parameters<typeof archiveBackfill>[0]> = {},
+) {
+  return archiveBackfill({
+    store,
+    env: "dev",
+    from: FROM,
+    to: TO,
+    archive,
+    client: testClient(api),
+    now: () => NOW,
+    ...extra,
+  });
+}
+
 describe("backfill from the OpenAQ archive", () => {
   it("gives the same measurements as the API path, stores each archive file in raw, and skips unchanged days on a rerun", async () => {
     const api = await server();
@@ -78,16 +97,7 @@ describe("backfill from the OpenAQ archive", () => {
     const lake = await tempLake();
     cleanups.push(lake.cleanup);
     const log = captureLog();
-    const report = await archiveBackfill({
-      store: lake.store,
-      env: "dev",
-      from: FROM,
-      to: TO,
-      archive,
-      client: testClient(api),
-      now: () => NOW,
-      log,
-    });
+    const report = await backfillInto(lake.store, archive, api, { log });
     expect(report.days.map((d) => [d.day, d.status])).toEqual([
       ["2026-03-10", "ingested"],
       ["2026-03-11", "ingested"],
@@ -125,15 +135,7 @@ describe("backfill from the OpenAQ archive", () => {
 
     // A rerun with an unchanged archive lists, compares ETags, and writes nothing.
     const before = await listKeys(lake.store, "dev/");
-    const again = await archiveBackfill({
-      store: lake.store,
-      env: "dev",
-      from: FROM,
-      to: TO,
-      archive,
-      client: testClient(api),
-      now: () => NOW,
-    });
+    const again = await backfillInto(lake.store, archive, api);
     expect(again.skippedUnchanged).toBe(3);
     expect(again.objects).toBe(0);
     expect(again.days.every((d) => d.status === "unchanged")).toBe(true);
@@ -145,29 +147,13 @@ describe("backfill from the OpenAQ archive", () => {
     const lake = await tempLake();
     cleanups.push(lake.cleanup);
     const original = fixtures();
-    const first = await archiveBackfill({
-      store: lake.store,
-      env: "dev",
-      from: FROM,
-      to: TO,
-      archive: await openArchive(await archiveFolder(original)),
-      client: testClient(api),
-      now: () => NOW,
-    });
+    const first = await backfillInto(lake.store, await openArchive(await archiveFolder(original)), api);
     const target = original.find((o) => o.localDay === "2026-03-11") as ArchiveObject;
     const patched = fixtures([{ locationId: target.locationId, localDay: "2026-03-11" }]);
     const patchedObject = patched.find((o) => o.key === target.key) as ArchiveObject;
     expect(patchedObject.etag).not.toBe(target.etag);
 
-    const second = await archiveBackfill({
-      store: lake.store,
-      env: "dev",
-      from: FROM,
-      to: TO,
-      archive: await openArchive(await archiveFolder(patched)),
-      client: testClient(api),
-      now: () => NOW,
-    });
+    const second = await backfillInto(lake.store, await openArchive(await archiveFolder(patched)), api);
     // A Vietnam local day's file holds periods of two UTC days (UTC+7): both read it, both are redone.
     expect(second.days.map((d) => [d.day, d.status, d.changed])).toEqual([
       ["2026-03-10", "ingested", [target.key]],
@@ -199,14 +185,9 @@ describe("backfill from the OpenAQ archive", () => {
     const lake = await tempLake();
     cleanups.push(lake.cleanup);
     const log = captureLog();
-    const report = await archiveBackfill({
-      store: lake.store,
-      env: "dev",
+    const report = await backfillInto(lake.store, archive, api, {
       from: "2026-03-12",
       to: "2026-03-23",
-      archive,
-      client: testClient(api),
-      now: () => NOW,
       log,
     });
     const status = Object.fromEntries(report.days.map((d) => [d.day, d.status]));
