@@ -4,7 +4,8 @@ import { PipelineError } from "../errors.js";
 import { type Environment, partFileName, partitionPrefix } from "../layout.js";
 import { encodeParquetObject, parquetRowCount } from "../parquet.js";
 import { datasetPartitionPrefix, type PartitionValues, resolvePartition } from "../partitioning.js";
-import { assertTableMatches, tableFromRows } from "../schema/arrow.js";
+import { assertTableMatches } from "../schema/arrow.js";
+import { tableFromRows } from "../schema/arrow-rows.js";
 import type { DatasetSchema, ReadRowOf, RowInputOf } from "../schema/types.js";
 import { listKeys, type ObjectStore } from "../stores/object-store.js";
 
