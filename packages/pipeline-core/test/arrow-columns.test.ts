@@ -30,11 +30,11 @@ const T0 = Date.UTC(2024, 2, 1, 13);
 /** Three measurement rows: all present; every optional column null; a struct with a null field and a null dictionary entry. */
 const rows: MeasurementRow[] = [
   {
-    location_id: 2161,
-    sensor_id: 7772,
+    location_id: 3001,
+    sensor_id: 9101,
     parameter_id: 2,
     parameter: "pm25",
-    value: 35.5,
+    value: 12.25,
     unit: "µg/m³",
     datetime: T0,
     datetime_to: T0 + HOUR,
@@ -42,27 +42,28 @@ const rows: MeasurementRow[] = [
     period_seconds: 3600,
     coverage_percent: 100,
     has_flags: false,
-    coordinates: { lat: 21.02, lon: 105.85 },
+    coordinates: { lat: 16.46, lon: 107.59 },
   },
   {
-    location_id: 2162,
-    sensor_id: 7780,
+    location_id: 3002,
+    sensor_id: 9105,
     parameter_id: 8,
     parameter: "co",
-    value: -0.25,
+    value: -0.75,
     unit: "ppm",
     // Before 1970 and past 2^32 ms: both halves of the int64, and a negative one.
     datetime: -2 * 4294967296 - 123,
-    datetime_to: null,
-    period_label: null,
-    period_seconds: null,
-    coverage_percent: null,
-    has_flags: null,
+    // Every optional column null.
     coordinates: null,
+    has_flags: null,
+    coverage_percent: null,
+    period_seconds: null,
+    period_label: null,
+    datetime_to: null,
   },
   {
-    location_id: 2161,
-    sensor_id: 7773,
+    location_id: 3001,
+    sensor_id: 9102,
     parameter_id: 2,
     parameter: "pm25",
     value: 0,
@@ -73,18 +74,18 @@ const rows: MeasurementRow[] = [
     period_seconds: 3600,
     coverage_percent: 87.5,
     has_flags: true,
-    coordinates: { lat: null, lon: 105.85 },
+    coordinates: { lat: null, lon: 107.59 },
   },
 ];
 
 /** The same rows as column vectors, in every form a column of its kind takes. */
 function columns(): ColumnsInputOf<typeof measurements> {
   return {
-    location_id: Int32Array.of(2161, 2162, 2161),
-    sensor_id: Int32Array.of(7772, 7780, 7773),
+    location_id: Int32Array.of(3001, 3002, 3001),
+    sensor_id: Int32Array.of(9101, 9105, 9102),
     parameter_id: Int32Array.of(2, 8, 2),
     parameter: { refs: Int32Array.of(0, 1, 0), dictionary: ["pm25", "co"] },
-    value: Float64Array.of(35.5, -0.25, 0),
+    value: Float64Array.of(12.25, -0.75, 0),
     unit: ["µg/m³", "ppm", "µg/m³"],
     datetime: Float64Array.of(T0, -2 * 4294967296 - 123, T0 + HOUR),
     datetime_to: Float64Array.of(T0 + HOUR, Number.NaN, T0 + 2 * HOUR),
@@ -95,7 +96,7 @@ function columns(): ColumnsInputOf<typeof measurements> {
     has_flags: Uint8Array.of(BOOL_FALSE, BOOL_NULL, BOOL_TRUE),
     coordinates: {
       // The fields under the null struct slot hold values; they must read as null all the same.
-      fields: { lat: Float64Array.of(21.02, 1, Number.NaN), lon: Float64Array.of(105.85, 2, 105.85) },
+      fields: { lat: Float64Array.of(16.46, 1, Number.NaN), lon: Float64Array.of(107.59, 2, 107.59) },
       valid: Uint8Array.of(1, 0, 1),
     },
   };
@@ -123,8 +124,8 @@ describe("tableFromColumns", () => {
       });
     };
     const expected = [
-      { nullCount: 2, values: [21.02, null, null] },
-      { nullCount: 1, values: [105.85, null, 105.85] },
+      { nullCount: 2, values: [16.46, null, null] },
+      { nullCount: 1, values: [107.59, null, 107.59] },
     ];
     expect(fieldsOf(tableFromColumns(measurements, 3, columns()))).toEqual(expected);
     expect(fieldsOf(tableFromRows(measurements, rows))).toEqual(expected);
@@ -151,8 +152,8 @@ describe("tableFromColumns", () => {
     let ids = new Int32Array(2);
     ids = growVector(ids, 3);
     expect(ids.length).toBe(4);
-    ids.set([2161, 2162, 2161, 99]);
-    const longer = { ...columns(), location_id: ids, value: Float64Array.of(35.5, -0.25, 0, Number.NaN) };
+    ids.set([3001, 3002, 3001, 99]);
+    const longer = { ...columns(), location_id: ids, value: Float64Array.of(12.25, -0.75, 0, Number.NaN) };
     const a = await encodeParquet(tableFromColumns(measurements, 3, longer));
     const b = await encodeParquet(tableFromColumns(measurements, 3, columns()));
     expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
@@ -160,35 +161,35 @@ describe("tableFromColumns", () => {
 
   it("takes plain string arrays, required booleans and int64 with validity", async () => {
     const loc: LocationRow = {
-      location_id: 2161,
-      name: "Hà Nội - Hoàn Kiếm",
+      location_id: 3001,
+      name: "Huế - Phú Hội",
       locality: null,
-      city: "Hà Nội",
+      city: "Huế",
       country_code: "VN",
-      country_name: "Vietnam",
-      provider: "AirNow",
+      country_name: null,
+      provider: "AirGradient",
       owner: null,
       timezone: "Asia/Bangkok",
-      is_monitor: true,
-      is_mobile: false,
-      coordinates: { lat: 21.0245, lon: 105.84117 },
-      datetime_first: Date.UTC(2016, 0, 1),
+      is_monitor: false,
+      is_mobile: true,
+      coordinates: { lat: 16.46, lon: 107.59 },
+      datetime_first: Date.UTC(2022, 5, 1),
       datetime_last: null,
     };
     const table = tableFromColumns(locations, 1, {
-      location_id: Int32Array.of(2161),
-      name: ["Hà Nội - Hoàn Kiếm"],
+      location_id: Int32Array.of(3001),
+      name: ["Huế - Phú Hội"],
       locality: [null],
-      city: ["Hà Nội"],
+      city: ["Huế"],
       country_code: ["VN"],
-      country_name: ["Vietnam"],
-      provider: ["AirNow"],
+      country_name: [null],
+      provider: ["AirGradient"],
       owner: [null],
       timezone: ["Asia/Bangkok"],
-      is_monitor: Uint8Array.of(BOOL_TRUE),
-      is_mobile: Uint8Array.of(BOOL_FALSE),
-      coordinates: { fields: { lat: Float64Array.of(21.0245), lon: Float64Array.of(105.84117) } },
-      datetime_first: Float64Array.of(Date.UTC(2016, 0, 1)),
+      is_monitor: Uint8Array.of(BOOL_FALSE),
+      is_mobile: Uint8Array.of(BOOL_TRUE),
+      coordinates: { fields: { lat: Float64Array.of(16.46), lon: Float64Array.of(107.59) } },
+      datetime_first: Float64Array.of(Date.UTC(2022, 5, 1)),
       datetime_last: Float64Array.of(Number.NaN),
     });
     const expected = await encodeParquet(tableFromRows(locations, [loc]));

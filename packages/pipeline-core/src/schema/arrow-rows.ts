@@ -66,45 +66,43 @@ class ValidityBytes {
   }
 }
 
-class Int32Accumulator extends Accumulator {
-  private values = new Int32Array(INITIAL);
+/** int32 and int64: typed values, and validity bytes beside them. */
+abstract class IntegerAccumulator<V extends Int32Array | BigInt64Array> extends Accumulator {
+  protected abstract values: V;
   private readonly valid = new ValidityBytes();
   protected push(v: unknown, row: number): void {
-    if (typeof v !== "number") throw mismatch(this.path, row, "an integer", v);
-    if (!Number.isInteger(v) || v < -2147483648 || v > 2147483647) {
-      throw mismatch(this.path, row, "a 32-bit integer", v);
-    }
     this.values = growVector(this.values, this.n + 1);
-    this.values[this.n] = v;
+    this.store(v, row);
     this.valid.set(this.n, true);
   }
   protected pushNull(): void {
     this.values = growVector(this.values, this.n + 1);
     this.valid.set(this.n, false);
   }
+  /** Checks `v` and stores it at slot `this.n`, which exists. */
+  protected abstract store(v: unknown, row: number): void;
   vector() {
     return this.valid.vectorOf(this.values.subarray(0, this.n), this.n);
   }
 }
 
-class Int64Accumulator extends Accumulator {
-  private values = new BigInt64Array(INITIAL);
-  private readonly valid = new ValidityBytes();
-  protected push(v: unknown, row: number): void {
-    let big: bigint;
-    if (typeof v === "bigint") big = v;
-    else if (typeof v === "number" && Number.isSafeInteger(v)) big = BigInt(v);
+class Int32Accumulator extends IntegerAccumulator<Int32Array> {
+  protected values = new Int32Array(INITIAL);
+  protected store(v: unknown, row: number): void {
+    if (typeof v !== "number") throw mismatch(this.path, row, "an integer", v);
+    if (!Number.isInteger(v) || v < -2147483648 || v > 2147483647) {
+      throw mismatch(this.path, row, "a 32-bit integer", v);
+    }
+    this.values[this.n] = v;
+  }
+}
+
+class Int64Accumulator extends IntegerAccumulator<BigInt64Array> {
+  protected values = new BigInt64Array(INITIAL);
+  protected store(v: unknown, row: number): void {
+    if (typeof v === "bigint") this.values[this.n] = v;
+    else if (typeof v === "number" && Number.isSafeInteger(v)) this.values[this.n] = BigInt(v);
     else throw mismatch(this.path, row, "a 64-bit integer", v);
-    this.values = growVector(this.values, this.n + 1);
-    this.values[this.n] = big;
-    this.valid.set(this.n, true);
-  }
-  protected pushNull(): void {
-    this.values = growVector(this.values, this.n + 1);
-    this.valid.set(this.n, false);
-  }
-  vector() {
-    return this.valid.vectorOf(this.values.subarray(0, this.n), this.n);
   }
 }
 
