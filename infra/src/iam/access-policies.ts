@@ -8,6 +8,7 @@ import {
   LAKE_CONTRACT,
   type LakeArea,
   type Layer,
+  layerPrefix,
   OPENAQ_ARCHIVE_TABLE,
   SERVICE_CONTRACT,
   SERVING_VIEWS,
@@ -248,7 +249,7 @@ export function crawlerPolicy(p: CrawlerPolicyInput): PolicyDocument {
       Effect: "Allow",
       Action: ["s3:ListBucket"],
       Resource: [s3BucketArn(scope, bucket)],
-      Condition: { StringLike: { "s3:prefix": [`${env}/processed/*`] } },
+      Condition: { StringLike: { "s3:prefix": [`${layerPrefix(env, "processed")}*`] } },
     },
     {
       Sid: "GlueReadAndPartitions",
@@ -311,7 +312,7 @@ export function owoxReadOnlyPolicy(p: OwoxPolicyInput): PolicyDocument {
       Effect: "Allow",
       Action: ["s3:ListBucket"],
       Resource: [s3BucketArn(scope, dataBucket)],
-      Condition: { StringLike: { "s3:prefix": [`${env}/processed/*`] } },
+      Condition: { StringLike: { "s3:prefix": [`${layerPrefix(env, "processed")}*`] } },
     },
     {
       Sid: "DataBucketLocation",
