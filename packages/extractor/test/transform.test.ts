@@ -158,6 +158,22 @@ describe("transformDay", () => {
     );
   });
 
+  it("refuses a manifest that lists a name outside its partition, reading nothing through it", async () => {
+    const manifest = await writeRawDay(store, "dev", DAY, {
+      locations: [HANOI],
+      sensorPages: new Map([[21001, [hourlyRows(21001, PM25, DAY)]]]),
+    });
+    await store.put(
+      "dev/raw/measurements/year=2024/month=03/day=05/manifest.json",
+      new TextEncoder().encode(JSON.stringify({ ...manifest, locationsPages: ["../../../../../../x.json"] })),
+    );
+    const before = await snapshotLake();
+    await expect(transformDay({ store, env: "dev", day: DAY })).rejects.toThrow(
+      'The raw manifest dev/raw/measurements/year=2024/month=03/day=05/manifest.json is not valid (it lists "../../../../../../x.json", not a raw object name): run extract for that day again.',
+    );
+    expect(await snapshotLake()).toEqual(before);
+  });
+
   it("reads only the pages the manifest lists (leftovers of an interrupted run are ignored)", async () => {
     await writeRawDay(store, "dev", DAY, {
       locations: [HANOI],
