@@ -12,6 +12,8 @@ import {
   rawKey,
   rawRunManifestName,
 } from "@openaq-lakehouse/pipeline-core";
+import type { Envelope } from "../openaq/types.js";
+import type { Unchecked } from "../openaq/unchecked.js";
 import {
   MANIFEST_NAME,
   metaName,
@@ -338,10 +340,10 @@ export function parseEnvelope(body: Uint8Array): EnvelopeParse {
   if (json === null || typeof json !== "object" || Array.isArray(json)) {
     return { ok: false, why: "not a JSON object" };
   }
-  const env = json as { meta?: unknown; results?: unknown };
-  if (env.meta === null || typeof env.meta !== "object") return { ok: false, why: "no meta object" };
-  if (!Array.isArray(env.results)) return { ok: false, why: "no results array" };
-  return { ok: true, results: env.results };
+  const { meta, results } = json as NonNullable<Unchecked<Envelope<unknown>>>;
+  if (meta === null || typeof meta !== "object") return { ok: false, why: "no meta object" };
+  if (!Array.isArray(results)) return { ok: false, why: "no results array" };
+  return { ok: true, results };
 }
 
 /** What a quarantined malformed page keeps: the raw object stays in raw, so a pointer and a preview suffice. */
