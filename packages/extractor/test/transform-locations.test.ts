@@ -3,19 +3,7 @@ import type { Location, Measurement } from "../src/openaq/types.js";
 import { type Unchecked, uncheckedItems } from "../src/openaq/unchecked.js";
 import { LocationsSnapshot } from "../src/steps/transform-locations.js";
 import { QuarantineLog } from "../src/steps/transform-quarantine.js";
-import { type LocationFixture, locationJson, PM10, PM25 } from "./transform-fixtures.js";
-
-const HANOI: LocationFixture = {
-  id: 7441,
-  name: "Hanoi: US Embassy",
-  locality: null,
-  lat: 21.0219,
-  lon: 105.8188,
-  sensors: [
-    { id: 21001, parameter: PM25 },
-    { id: 21002, parameter: PM10 },
-  ],
-};
+import { HANOI, locationJson } from "./transform-fixtures.js";
 
 function snapshotOf(results: unknown[]): { snapshot: LocationsSnapshot; quarantine: QuarantineLog } {
   const snapshot = new LocationsSnapshot();

@@ -15,6 +15,7 @@ import { QUARANTINE_REASONS } from "../src/steps/transform-quarantine.js";
 import {
   CO_PPM,
   envelope,
+  HANOI,
   hourlyRows,
   type LocationFixture,
   measurementJson,
@@ -27,17 +28,6 @@ const DAY = "2024-03-05";
 const START = Date.parse(`${DAY}T00:00:00Z`);
 const HOUR = 3_600_000;
 
-const HANOI: LocationFixture = {
-  id: 7441,
-  name: "Hanoi: US Embassy",
-  locality: null,
-  lat: 21.0219,
-  lon: 105.8188,
-  sensors: [
-    { id: 21001, parameter: PM25 },
-    { id: 21002, parameter: PM10 },
-  ],
-};
 const SAIGON: LocationFixture = {
   id: 3276359,
   name: "CMT8",
