@@ -51,7 +51,9 @@ describe("lake keys", () => {
     expect(() => dayPartitionPath("2024-02-30")).toThrow(/Invalid date/);
     expect(hivePartitionPath([["region", "north"]])).toBe("region=north/");
     expect(hivePartitionPath([])).toBe("");
-    expect(hivePartitionTemplate(["year", "month", "day"])).toBe("year=${year}/month=${month}/day=${day}/");
+    expect(hivePartitionTemplate(["year", "month", "day"])).toBe(
+      `year=\${year}/month=\${month}/day=\${day}/`,
+    );
     // Every key of a partition is its layer prefix, then its dataset, then the day's folders.
     const ref = { env: "dev" as const, dataset: "measurements", day: "2024-03-05" };
     expect(partitionPrefix({ ...ref, layer: "processed" })).toBe(
