@@ -1,3 +1,4 @@
+export * from "./aws-errors.js";
 export * from "./contract.js";
 export * from "./dates.js";
 export * from "./error-codes.js";

@@ -226,7 +226,8 @@ describe("Athena engine", () => {
       );
     await expect(engine().query("SELECT 1")).rejects.toMatchObject({
       code: "ATHENA_ERROR",
-      message: "Athena request failed (InvalidRequestException): WorkGroup openaq-prod is not found.",
+      message:
+        "Athena StartQueryExecution on workgroup openaq-prod failed: InvalidRequestException: WorkGroup openaq-prod is not found.",
     });
   });
 
