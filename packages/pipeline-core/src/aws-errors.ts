@@ -204,8 +204,12 @@ export function scrubAwsError(e: unknown): Error {
 export function redactSigned(text: string): string {
   return (
     text
-      // A presigned URL: its whole query string goes (it holds the credential scope and signature).
-      .replace(/(https?:\/\/[^\s?#"'<>]*)\?[^\s#"'<>]*X-Amz-[^\s#"'<>]*/gi, "$1?[redacted]")
+      // A presigned URL: its whole query string goes, as it holds the credential scope and signature
+      // (up to trailing punctuation that ends the sentence around it).
+      .replace(
+        /(https?:\/\/[^\s?#"'<>]*)\?[^\s#"'<>]*X-Amz-[^\s#"'<>]*?(?=[.,;)]*(?:[\s#"'<>]|$))/gi,
+        "$1?[redacted]",
+      )
       .replace(/(X-Amz-(?:Signature|Credential|Security-Token))=[^&\s"'<>]+/gi, "$1=[redacted]")
       .replace(/AWS4-HMAC-SHA256\s+[^"'\n]*/g, "AWS4-HMAC-SHA256 [redacted]")
       .replace(/(authorization|x-amz-security-token)(["']?\s*[:=]\s*["']?)[^"'\n,}]+/gi, "$1$2[redacted]")
