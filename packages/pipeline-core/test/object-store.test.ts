@@ -14,6 +14,7 @@ import {
 import { leakedSecrets, withSignedRequest } from "@openaq-lakehouse/test-support/aws-errors";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ErrorCode } from "../src/error-codes.js";
 import { PipelineError } from "../src/errors.js";
 import { assertKeyPrefix, assertObjectKey } from "../src/stores/keys.js";
 import { listAll, listKeys, type ObjectStore } from "../src/stores/object-store.js";
@@ -44,7 +45,7 @@ async function eachLimit<T>(
 /** Expects `promise` to reject with a PipelineError of `code` whose message is one line mentioning `mentions`. */
 async function expectPipelineError(
   promise: Promise<unknown>,
-  code: string,
+  code: ErrorCode,
   ...mentions: string[]
 ): Promise<PipelineError> {
   const error = await promise.then(
