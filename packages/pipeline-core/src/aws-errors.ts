@@ -135,6 +135,15 @@ export function awsError(e: unknown, call: AwsCall): PipelineError {
   return new PipelineError(code, message, { cause: scrubAwsError(e) });
 }
 
+/** A failed S3 call on `bucket`: the sentence names the bucket when access, existence or the endpoint failed. */
+export function s3Error(
+  e: unknown,
+  call: { bucket: string; operation: string; target: string; codes: AwsCall["codes"] },
+): PipelineError {
+  const { bucket, ...rest } = call;
+  return awsError(e, { service: "S3", resource: `bucket "${bucket}"`, ...rest });
+}
+
 function reason(kind: AwsFailureKind, e: unknown, call: AwsCall): string {
   const name = awsErrorName(e);
   const status = awsHttpStatus(e);

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { awsError, awsErrorName, PipelineError } from "@openaq-lakehouse/pipeline-core";
+import { awsErrorName, PipelineError, s3Error } from "@openaq-lakehouse/pipeline-core";
 
 /**
  * The OpenAQ open-data archive as a read-only source: the public bucket `s3://openaq-data-archive`
@@ -186,12 +186,6 @@ class S3Archive implements ArchiveSource {
    * fixed, so neither credentials nor a region can be missing); the cause without the request.
    */
   private failure(e: unknown, operation: string, target: string): PipelineError {
-    return awsError(e, {
-      service: "S3",
-      operation,
-      target,
-      resource: `bucket "${this.bucket}"`,
-      codes: { other: "ARCHIVE_UNREADABLE" },
-    });
+    return s3Error(e, { bucket: this.bucket, operation, target, codes: { other: "ARCHIVE_UNREADABLE" } });
   }
 }

@@ -9,7 +9,7 @@ import {
   type S3ClientConfig,
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
-import { awsError, awsErrorName, awsHttpStatus, scrubAwsError } from "../aws-errors.js";
+import { type AwsCall, awsErrorName, awsHttpStatus, s3Error, scrubAwsError } from "../aws-errors.js";
 import { isValidBucketName } from "../contract.js";
 import { PipelineError } from "../errors.js";
 import { assertKeyPrefix, assertObjectKey } from "./keys.js";
@@ -26,6 +26,14 @@ export const DEFAULT_MAX_ATTEMPTS = 5;
 const DELETE_BATCH = 1000;
 /** How many failed keys a delete error names. */
 const NAMED_FAILURES = 5;
+/** The code of each kind of S3 failure (see aws-errors.ts); throttling and the rest are S3_ERROR. */
+const S3_STORE_CODES: AwsCall["codes"] = {
+  other: "S3_ERROR",
+  notFound: "S3_NO_SUCH_BUCKET",
+  accessDenied: "S3_ACCESS_DENIED",
+  noCredentials: "S3_NO_CREDENTIALS",
+  unreachable: "S3_UNREACHABLE",
+};
 
 export interface S3StoreOptions {
   bucket: string;
@@ -308,19 +316,7 @@ export class S3Store implements ObjectStore {
 
   /** One clear sentence for a failed S3 call, naming the operation and the bucket, never credentials. */
   private failure(e: unknown, operation: string, target: string): PipelineError {
-    return awsError(e, {
-      service: "S3",
-      operation,
-      target,
-      resource: `bucket "${this.bucket}"`,
-      codes: {
-        other: "S3_ERROR",
-        notFound: "S3_NO_SUCH_BUCKET",
-        accessDenied: "S3_ACCESS_DENIED",
-        noCredentials: "S3_NO_CREDENTIALS",
-        unreachable: "S3_UNREACHABLE",
-      },
-    });
+    return s3Error(e, { bucket: this.bucket, operation, target, codes: S3_STORE_CODES });
   }
 }
 
