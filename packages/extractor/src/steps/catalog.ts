@@ -1,5 +1,8 @@
 import type { BatchCreatePartitionCommandOutput, GlueClient, StorageDescriptor } from "@aws-sdk/client-glue";
 import {
+  type AwsCall,
+  awsError,
+  awsErrorName,
   type CatalogMode,
   DATASETS,
   databaseName,
@@ -88,23 +91,12 @@ async function newGlueClient(region: string | undefined): Promise<GlueClient> {
   return new GlueClient(region ? { region } : {});
 }
 
-function awsName(e: unknown): string {
-  const name = (e as { name?: unknown })?.name;
-  return typeof name === "string" ? name : "Error";
-}
-
-function glueFailure(e: unknown, what: string): PipelineError {
-  if (e instanceof PipelineError) return e;
-  const name = awsName(e);
-  const message = e instanceof Error ? e.message.replace(/\s+/g, " ").replace(/\.$/, "") : String(e);
-  if (name === "CredentialsProviderError") {
-    return new PipelineError(
-      "AWS_NO_CREDENTIALS",
-      `Glue ${what} failed: no AWS credentials were found (use an instance role or set AWS_PROFILE).`,
-      { cause: e },
-    );
-  }
-  return new PipelineError("GLUE_ERROR", `Glue ${what} failed: ${name}: ${message}.`, { cause: e });
+/** A failed Glue call as one sentence; its kinds of failure that are not named here are GLUE_ERROR. */
+function glueFailure(
+  e: unknown,
+  call: Omit<AwsCall, "service" | "codes"> & { codes?: AwsCall["codes"] },
+): PipelineError {
+  return awsError(e, { service: "Glue", codes: { other: "GLUE_ERROR" }, ...call });
 }
 
 async function getTable(glue: GlueClient, database: string, table: string) {
@@ -114,14 +106,15 @@ async function getTable(glue: GlueClient, database: string, table: string) {
     if (!res.Table) throw new Error("no table in the answer");
     return res.Table;
   } catch (e) {
-    if (awsName(e) === "EntityNotFoundException") {
-      throw new PipelineError(
-        "GLUE_TABLE_MISSING",
-        `The Glue table ${database}.${table} does not exist: deploy the environment's stack (pulumi up) first.`,
-        { cause: e },
-      );
-    }
-    throw glueFailure(e, `GetTable on ${database}.${table}`);
+    throw glueFailure(e, {
+      operation: "GetTable",
+      target: `${database}.${table}`,
+      resource: `table ${database}.${table}`,
+      codes: { other: "GLUE_ERROR", notFound: "GLUE_TABLE_MISSING" },
+      sentences: {
+        notFound: `The Glue table ${database}.${table} does not exist: deploy the environment's stack (pulumi up) first.`,
+      },
+    });
   }
 }
 
@@ -187,7 +180,11 @@ async function addPartitions(
         }),
       );
     } catch (e) {
-      throw glueFailure(e, `BatchCreatePartition on ${database}.${table}`);
+      throw glueFailure(e, {
+        operation: "BatchCreatePartition",
+        target: `${database}.${table}`,
+        resource: `table ${database}.${table}`,
+      });
     }
     const errors = res.Errors ?? [];
     const real = errors.filter((err) => err.ErrorDetail?.ErrorCode !== "AlreadyExistsException");
@@ -240,14 +237,18 @@ async function runCrawler(
   try {
     await glue.send(new StartCrawlerCommand({ Name: name }));
   } catch (e) {
-    if (awsName(e) === "CrawlerRunningException") alreadyRunning = true;
-    else if (awsName(e) === "EntityNotFoundException") {
-      throw new PipelineError(
-        "GLUE_CRAWLER_MISSING",
-        `The Glue crawler ${name} does not exist: check GLUE_CRAWLER_NAME or deploy it.`,
-        { cause: e },
-      );
-    } else throw glueFailure(e, `StartCrawler ${name}`);
+    if (awsErrorName(e) === "CrawlerRunningException") alreadyRunning = true;
+    else {
+      throw glueFailure(e, {
+        operation: "StartCrawler",
+        target: name,
+        resource: `crawler ${name}`,
+        codes: { other: "GLUE_ERROR", notFound: "GLUE_CRAWLER_MISSING" },
+        sentences: {
+          notFound: `The Glue crawler ${name} does not exist: check GLUE_CRAWLER_NAME or deploy it.`,
+        },
+      });
+    }
   }
   log.info(
     `catalog ${opts.day}: ${alreadyRunning ? "crawler already running" : "crawler started"}: ${name}.`,
@@ -264,7 +265,7 @@ async function runCrawler(
     try {
       crawler = (await glue.send(new GetCrawlerCommand({ Name: name }))).Crawler;
     } catch (e) {
-      throw glueFailure(e, `GetCrawler ${name}`);
+      throw glueFailure(e, { operation: "GetCrawler", target: name, resource: `crawler ${name}` });
     }
     const state = crawler?.State;
     if (state !== "READY") seenRunning = true;
