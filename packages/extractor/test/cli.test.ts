@@ -201,6 +201,22 @@ describe("run failures: one sentence, exit 1, no stack trace, no key", () => {
     expect(r.stderr.trim().split("\n").at(-1)).toMatch(/API key.*: set OPENAQ_API_KEY\.$/);
   });
 
+  it("takes the key only from the environment it is given, never from the process's own", async () => {
+    const saved = process.env.OPENAQ_API_KEY;
+    process.env.OPENAQ_API_KEY = server.apiKey;
+    try {
+      const r = await cli(["extract", "--lake", lake, "--date", YESTERDAY], {
+        OPENAQ_BASE_URL: server.url,
+        ...FAST,
+      });
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split("\n").at(-1)).toMatch(/API key.*: set OPENAQ_API_KEY\.$/);
+    } finally {
+      if (saved === undefined) delete process.env.OPENAQ_API_KEY;
+      else process.env.OPENAQ_API_KEY = saved;
+    }
+  });
+
   it("an unreachable API is named, with the key nowhere in the output", async () => {
     const port = await closedPort();
     const r = await cli(["extract", "--lake", lake, "--date", YESTERDAY, "--log-format", "json"], {

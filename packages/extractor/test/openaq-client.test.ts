@@ -1,7 +1,7 @@
 import { createServer } from "node:net";
 import { type FakeOpenAq, type FaultKind, startFakeOpenAq } from "@openaq-lakehouse/fake-openaq";
 import { afterEach, describe, expect, it } from "vitest";
-import { OpenAqClient } from "../src/openaq/index.js";
+import { DEFAULT_OPENAQ_BASE_URL, OpenAqClient } from "../src/openaq/index.js";
 import { AS_OF, captureLog, failure, startTestServer, testClient } from "./support/fake.js";
 
 const WINDOW = { from: "2026-03-20T00:00:00Z", to: "2026-03-21T00:00:00Z" };
@@ -11,6 +11,13 @@ afterEach(async () => {
   await server?.close();
   server = undefined;
 });
+
+/** The first page of an answer, which the test expects to have one. */
+function first<T>(pages: readonly T[]): T {
+  const [page] = pages;
+  if (page === undefined) throw new Error("expected at least one page");
+  return page;
+}
 
 /** A fetch that goes to the real server, then lets a test rewrite the request URL or the body. */
 function rewritingFetch(rewrite: {
@@ -33,7 +40,7 @@ describe("OpenAqClient against the local server", () => {
     const client = testClient(server);
     const pages = await client.fetchLocations(56);
     expect(pages).toHaveLength(1);
-    const page = pages[0]!;
+    const page = first(pages);
     const direct = await fetch(`${server.url}/v3/locations?countries_id=56&limit=1000&page=1`, {
       headers: { "X-API-Key": server.apiKey },
     });
@@ -62,7 +69,7 @@ describe("OpenAqClient against the local server", () => {
 
   it("keeps paging while a page is full (found '>limit'), including an empty last page", async () => {
     server = await startTestServer();
-    const all = (await testClient(server).fetchSensorMeasurements(13502150, WINDOW))[0]!.data.results;
+    const all = first(await testClient(server).fetchSensorMeasurements(13502150, WINDOW)).data.results;
     const byHundred = await testClient(server, { pageLimit: 100 }).fetchSensorMeasurements(13502150, WINDOW);
     expect(byHundred.map((p) => p.data.meta.found)).toEqual([">100", ">100", all.length - 200]);
     expect(byHundred.flatMap((p) => p.data.results)).toEqual(all);
@@ -83,11 +90,11 @@ describe("OpenAqClient against the local server", () => {
     "retries a %s and ends with the same bytes as a clean answer",
     async (kind) => {
       server = await startTestServer();
-      const clean = (await testClient(server).fetchSensorMeasurements(7772024, WINDOW))[0]!.body;
+      const clean = first(await testClient(server).fetchSensorMeasurements(7772024, WINDOW)).body;
       server.setFaults({ forced: [{ sensorId: 7772024, kind, times: 2 }], slowMs: 1_500 });
       const client = testClient(server, { timeoutMs: kind === "slow" ? 500 : 2_000 });
       const pages = await client.fetchSensorMeasurements(7772024, WINDOW);
-      expect(Buffer.from(pages[0]!.body).equals(Buffer.from(clean))).toBe(true);
+      expect(Buffer.from(first(pages).body).equals(Buffer.from(clean))).toBe(true);
       expect(client.stats.retries).toBe(2);
       expect(client.stats.requests).toBe(3);
       expect(client.stats.rateLimited).toBe(kind === "429" ? 2 : 0);
@@ -139,27 +146,32 @@ describe("OpenAqClient against the local server", () => {
 
   it("needs a key and says so without sending anything", async () => {
     server = await startTestServer();
-    const saved = process.env.OPENAQ_API_KEY;
-    delete process.env.OPENAQ_API_KEY;
-    try {
-      const client = new OpenAqClient({ baseUrl: server.url });
+    for (const apiKey of [undefined, "", "   "]) {
+      const client = new OpenAqClient({ baseUrl: server.url, apiKey });
       const e = await failure(client.fetchLocations(56));
       expect(e.code).toBe("API_KEY_MISSING");
-      expect(server.stats.requests).toBe(0);
-    } finally {
-      if (saved !== undefined) process.env.OPENAQ_API_KEY = saved;
     }
+    expect(server.stats.requests).toBe(0);
   });
 
-  it("reads the key and the base URL from the environment", async () => {
+  it("takes the key and the base URL as arguments (a trailing slash dropped)", async () => {
+    server = await startTestServer();
+    const client = new OpenAqClient({ baseUrl: `${server.url}/`, apiKey: server.apiKey, minuteMs: 200 });
+    expect(client.baseUrl).toBe(server.url);
+    expect((await client.fetchLocations()).length).toBe(1);
+  });
+
+  it("reads nothing from the process environment: the CLI passes what it found there", async () => {
     server = await startTestServer();
     const saved = { key: process.env.OPENAQ_API_KEY, url: process.env.OPENAQ_BASE_URL };
     process.env.OPENAQ_API_KEY = server.apiKey;
     process.env.OPENAQ_BASE_URL = `${server.url}/`;
     try {
       const client = new OpenAqClient({ minuteMs: 200 });
-      expect(client.baseUrl).toBe(server.url);
-      expect((await client.fetchLocations()).length).toBe(1);
+      expect(client.baseUrl).toBe(DEFAULT_OPENAQ_BASE_URL);
+      const e = await failure(client.fetchLocations(56));
+      expect(e.code).toBe("API_KEY_MISSING");
+      expect(server.stats.requests).toBe(0);
     } finally {
       for (const [k, v] of [
         ["OPENAQ_API_KEY", saved.key],

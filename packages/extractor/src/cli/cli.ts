@@ -11,7 +11,7 @@ import {
 } from "@openaq-lakehouse/pipeline-core";
 import type { QueryEngine } from "@openaq-lakehouse/views";
 import { backfillFromArchive } from "../archive/run.js";
-import { DEFAULT_OPENAQ_BASE_URL, OpenAqClient } from "../openaq/client.js";
+import { OpenAqClient } from "../openaq/client.js";
 import { ReportBuilder, renderReport } from "../report.js";
 import { checkRange, renderCheckReport } from "../steps/check.js";
 import { backfill, lookbackDays, type PipelineContext, runStep, runWithLookback } from "../steps/run.js";
@@ -320,9 +320,8 @@ class Resources {
     }
     if (apiKey === undefined && config.baseUrl === undefined) throw missingKeyError();
     return new OpenAqClient({
-      baseUrl: config.baseUrl ?? DEFAULT_OPENAQ_BASE_URL,
-      // An empty string, not undefined: the client must not fall back to a key of its own finding.
-      apiKey: apiKey ?? "",
+      baseUrl: config.baseUrl,
+      apiKey,
       log,
       ...config.client,
     });

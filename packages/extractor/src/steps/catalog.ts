@@ -6,12 +6,13 @@ import {
   type CatalogMode,
   DATASETS,
   databaseName,
-  dayParts,
   type Environment,
+  hivePartitionPath,
   type IsoDay,
   isS3Lake,
   PipelineError,
   parseCatalogModeValue,
+  resolvePartition,
 } from "@openaq-lakehouse/pipeline-core";
 import { type Logger, silentLogger } from "../log.js";
 
@@ -63,7 +64,8 @@ export interface CatalogReport {
   crawlerStatus?: string;
 }
 
-const TABLES = Object.values(DATASETS).map((d) => d.name);
+const TABLE_DATASETS = Object.values(DATASETS);
+const TABLES = TABLE_DATASETS.map((d) => d.name);
 
 export async function catalogDay(opts: CatalogOptions): Promise<CatalogReport> {
   const log = opts.log ?? silentLogger;
@@ -136,13 +138,12 @@ async function checkProjection(
   return { mode: "projection", summary, tables: TABLES, partitionsCreated: 0, partitionsExisting: 0 };
 }
 
-/** The table's descriptor, pointed at one partition's folder. */
-export function partitionDescriptor(table: StorageDescriptor, day: IsoDay): StorageDescriptor {
+/** The table's descriptor, pointed at one partition's folder (`partitionPath`, relative to the table's location). */
+function partitionDescriptor(table: StorageDescriptor, partitionPath: string): StorageDescriptor {
   if (!table.Location)
     throw new PipelineError("GLUE_TABLE_NO_LOCATION", "The Glue table has no storage location.");
-  const p = dayParts(day);
   const base = table.Location.endsWith("/") ? table.Location : `${table.Location}/`;
-  return { ...table, Location: `${base}year=${p.year}/month=${p.month}/day=${p.day}/` };
+  return { ...table, Location: base + partitionPath };
 }
 
 async function addPartitions(
@@ -152,10 +153,12 @@ async function addPartitions(
   log: Logger,
 ): Promise<CatalogReport> {
   const { BatchCreatePartitionCommand } = await import("@aws-sdk/client-glue");
-  const p = dayParts(opts.day);
   let created = 0;
   let existing = 0;
-  for (const table of TABLES) {
+  for (const dataset of TABLE_DATASETS) {
+    const table = dataset.name;
+    // The day's partition as the dataset lays it out: its keys' values in folder order.
+    const partition = resolvePartition(dataset, { day: opts.day });
     const t = await getTable(glue, database, table);
     if (!t.StorageDescriptor)
       throw new PipelineError(
@@ -170,8 +173,8 @@ async function addPartitions(
           TableName: table,
           PartitionInputList: [
             {
-              Values: [p.year, p.month, p.day],
-              StorageDescriptor: partitionDescriptor(t.StorageDescriptor, opts.day),
+              Values: partition.map(([, value]) => value),
+              StorageDescriptor: partitionDescriptor(t.StorageDescriptor, hivePartitionPath(partition)),
             },
           ],
         }),
