@@ -13,8 +13,8 @@ import {
   type ObjectStore,
   partitionPrefix,
 } from "@openaq-lakehouse/pipeline-core";
+import { startS3rver } from "@openaq-lakehouse/test-support/s3rver";
 import { afterEach, describe, expect, it } from "vitest";
-import { startS3rver } from "../../pipeline-core/test/support/s3rver.js";
 import { archiveBackfill } from "../src/archive/backfill.js";
 import { type ArchiveSource, openArchive } from "../src/archive/source.js";
 import { extractDay } from "../src/steps/extract.js";

@@ -9,13 +9,13 @@ import {
   ListObjectsV2Command,
   type S3Client,
 } from "@aws-sdk/client-s3";
+import { S3RVER_CREDENTIALS, type S3rverHandle, startS3rver } from "@openaq-lakehouse/test-support/s3rver";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PipelineError } from "../src/errors.js";
 import { assertKeyPrefix, assertObjectKey } from "../src/stores/keys.js";
 import { listAll, listKeys, type ObjectStore } from "../src/stores/object-store.js";
 import { createS3Client, encodeCopySourceKey, S3Store } from "../src/stores/s3.js";
-import { S3RVER_CREDENTIALS, type S3rverHandle, startS3rver } from "./support/s3rver.js";
 import { storeCases } from "./support/stores.js";
 
 const MiB = 1024 * 1024;
