@@ -8,15 +8,7 @@ import {
   partitionProjectionParameters,
 } from "@openaq-lakehouse/pipeline-core";
 import { beforeAll, describe, expect, it } from "vitest";
-import {
-  installMocks,
-  MOCK,
-  type MockedStack,
-  ofType,
-  one,
-  policyOf,
-  settle,
-} from "./support/pulumi-mocks.js";
+import { installMocks, MOCK, type MockedStack, ofType, one, policyOf, settle } from "../src/mocks/index.js";
 
 /** The Glue tables come from the pipeline-core schemas: one definition, no copy. */
 

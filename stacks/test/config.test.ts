@@ -1,11 +1,10 @@
 import { resolve } from "node:path";
+import { installMocks, readStackConfig } from "@openaq-lakehouse/infra/mocks";
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
-import { PLATFORM_OUTPUTS } from "../../infra/test/support/platform-outputs.js";
-import { installMocks } from "../../infra/test/support/pulumi-mocks.js";
-import { readStackConfig } from "../../infra/test/support/stack-config.js";
 import { ConfigError, ConfigReader, type ConfigSource } from "../src/config/config-reader.js";
 import { parseDags } from "../src/config/platform-config.js";
+import { PLATFORM_OUTPUTS } from "./support/platform-outputs.js";
 
 /** A wrong or missing value stops the program before any resource, with a message naming the key. */
 

@@ -1,6 +1,6 @@
 import { checkResources } from "@openaq-lakehouse/infra";
+import { MOCK, one, policyOf } from "@openaq-lakehouse/infra/mocks";
 import { describe, expect, it } from "vitest";
-import { MOCK, one, policyOf } from "../../infra/test/support/pulumi-mocks.js";
 import { runEnvironmentStack } from "./support/environment-stack.js";
 
 describe("dev stack with the optional crawler", () => {

@@ -1,7 +1,6 @@
 import { resolve } from "node:path";
+import { installMocks, ofType, readStackConfig, settle } from "@openaq-lakehouse/infra/mocks";
 import { describe, expect, it } from "vitest";
-import { installMocks, ofType, settle } from "../../infra/test/support/pulumi-mocks.js";
-import { readStackConfig } from "../../infra/test/support/stack-config.js";
 import { parseDags } from "../src/config/platform-config.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");

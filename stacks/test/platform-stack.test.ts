@@ -7,8 +7,6 @@ import {
   checkSecretOutputs,
   pipelineRoleName,
 } from "@openaq-lakehouse/infra";
-import { ENVIRONMENTS } from "@openaq-lakehouse/pipeline-core";
-import { beforeAll, describe, expect, it } from "vitest";
 import {
   installMocks,
   MOCK,
@@ -17,12 +15,14 @@ import {
   ofType,
   one,
   policyOf,
+  readStackConfig,
   registeredUrns,
   resolved,
   settle,
   typeChain,
-} from "../../infra/test/support/pulumi-mocks.js";
-import { readStackConfig } from "../../infra/test/support/stack-config.js";
+} from "@openaq-lakehouse/infra/mocks";
+import { ENVIRONMENTS } from "@openaq-lakehouse/pipeline-core";
+import { beforeAll, describe, expect, it } from "vitest";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 

@@ -1,8 +1,7 @@
 import { resolve } from "node:path";
+import { installMocks, type MockedStack, readStackConfig, settle } from "@openaq-lakehouse/infra/mocks";
 import type { Environment } from "@openaq-lakehouse/pipeline-core";
-import { PLATFORM_OUTPUTS } from "../../../infra/test/support/platform-outputs.js";
-import { installMocks, type MockedStack, settle } from "../../../infra/test/support/pulumi-mocks.js";
-import { readStackConfig } from "../../../infra/test/support/stack-config.js";
+import { PLATFORM_OUTPUTS } from "./platform-outputs.js";
 
 export const ROOT = resolve(import.meta.dirname, "../../..");
 export const TEST_API_KEY = "test-openaq-api-key-0123456789";

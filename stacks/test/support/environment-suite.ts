@@ -8,6 +8,16 @@ import {
   workgroupName,
 } from "@openaq-lakehouse/infra";
 import {
+  MOCK,
+  type MockedStack,
+  ofType,
+  one,
+  policyOf,
+  registeredUrns,
+  resolved,
+  typeChain,
+} from "@openaq-lakehouse/infra/mocks";
+import {
   DATASETS,
   databaseName,
   ENVIRONMENTS,
@@ -21,18 +31,8 @@ import {
 } from "@openaq-lakehouse/pipeline-core";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { PLATFORM_OUTPUTS } from "../../../infra/test/support/platform-outputs.js";
-import {
-  MOCK,
-  type MockedStack,
-  ofType,
-  one,
-  policyOf,
-  registeredUrns,
-  resolved,
-  typeChain,
-} from "../../../infra/test/support/pulumi-mocks.js";
 import { runEnvironmentStack, TEST_API_KEY } from "./environment-stack.js";
+import { PLATFORM_OUTPUTS } from "./platform-outputs.js";
 
 type Statement = {
   Sid: string;
