@@ -18,10 +18,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { LocalFolderStore } from "@openaq-lakehouse/pipeline-core";
+import { extractDay, OpenAqClient } from "@openaq-lakehouse/extractor";
 import { type FakeOpenAqStats, STATS_PATH } from "@openaq-lakehouse/fake-openaq";
-import { OpenAqClient } from "../packages/extractor/src/openaq/index.js";
-import { extractDay } from "../packages/extractor/src/steps/extract.js";
+import { LocalFolderStore } from "@openaq-lakehouse/pipeline-core";
 
 const PER_WINDOW = 60;
 const WINDOW_MS = 2_000;

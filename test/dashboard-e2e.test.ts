@@ -2,12 +2,12 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { request } from "node:http";
 import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
+import { runCli } from "@openaq-lakehouse/extractor";
 import { type FakeOpenAq, startFakeOpenAq } from "@openaq-lakehouse/fake-openaq";
 import { addDays, formatIsoDay } from "@openaq-lakehouse/pipeline-core";
 import { type HeadlessChromium, launchChromium } from "@openaq-lakehouse/test-support/chromium";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../packages/extractor/src/cli/cli.js";
 
 /**
  * `openaq-pipeline dashboard` after a backfill on the embedded default, driven in Debian's headless

@@ -3,9 +3,9 @@ import { existsSync } from "node:fs";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { runCli } from "@openaq-lakehouse/extractor";
 import { type FakeOpenAq, startFakeOpenAq } from "@openaq-lakehouse/fake-openaq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../packages/extractor/src/cli/cli.js";
 import { lakeSnapshot } from "./e2e-support.js";
 
 /**

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { extractDay, type RawRunManifest, transformDay } from "@openaq-lakehouse/extractor";
 import type { FakeOpenAq } from "@openaq-lakehouse/fake-openaq";
 import {
   createS3Client,
@@ -23,9 +24,6 @@ import {
 } from "@openaq-lakehouse/pipeline-core";
 import { startRadosgw } from "@openaq-lakehouse/test-support/radosgw";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RawRunManifest } from "../packages/extractor/src/raw/names.js";
-import { extractDay } from "../packages/extractor/src/steps/extract.js";
-import { transformDay } from "../packages/extractor/src/steps/transform.js";
 import { DAY, startTestServer, testClient } from "../packages/extractor/test/support/fake.js";
 
 /**

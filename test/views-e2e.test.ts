@@ -1,10 +1,10 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { runCli } from "@openaq-lakehouse/extractor";
 import { type FakeOpenAq, startFakeOpenAq } from "@openaq-lakehouse/fake-openaq";
 import { addDays, formatIsoDay } from "@openaq-lakehouse/pipeline-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../packages/extractor/src/cli/cli.js";
 import { expectedDay } from "./e2e-support.js";
 import {
   epaAqi,
