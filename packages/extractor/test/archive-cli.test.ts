@@ -1,7 +1,8 @@
 import { archiveObjects, writeArchiveFolder } from "@openaq-lakehouse/fake-openaq";
+import { AS_OF, startTestServer } from "@openaq-lakehouse/test-support/openaq";
 import { afterEach, describe, expect, it } from "vitest";
 import { cli } from "./cli-helpers.js";
-import { AS_OF, startTestServer, tempLake } from "./support/fake.js";
+import { tempLake } from "./support/fake.js";
 
 /** `openaq-pipeline backfill --source archive` from the command line, on the embedded default. */
 

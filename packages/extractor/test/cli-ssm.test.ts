@@ -6,8 +6,9 @@ import { mockClient } from "aws-sdk-client-mock";
 import { allCustomMatcher } from "aws-sdk-client-mock-vitest";
 import "aws-sdk-client-mock-vitest/extend";
 import { type FakeOpenAq, startFakeOpenAq } from "@openaq-lakehouse/fake-openaq";
+import { readTree } from "@openaq-lakehouse/test-support/lake";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { cli, readTree, yesterdayOf } from "./cli-helpers.js";
+import { cli, yesterdayOf } from "./cli-helpers.js";
 
 expect.extend(allCustomMatcher);
 

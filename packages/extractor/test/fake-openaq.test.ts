@@ -6,8 +6,8 @@ import {
   STATS_PATH,
   startFakeOpenAq,
 } from "@openaq-lakehouse/fake-openaq";
+import { AS_OF, startTestServer } from "@openaq-lakehouse/test-support/openaq";
 import { afterEach, describe, expect, it } from "vitest";
-import { AS_OF, startTestServer } from "./support/fake.js";
 
 let server: FakeOpenAq | undefined;
 afterEach(async () => {

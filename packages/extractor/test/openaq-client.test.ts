@@ -1,8 +1,10 @@
 import { createServer } from "node:net";
 import { type FakeOpenAq, type FaultKind, startFakeOpenAq } from "@openaq-lakehouse/fake-openaq";
+import { failure } from "@openaq-lakehouse/test-support/narrow";
+import { AS_OF, startTestServer } from "@openaq-lakehouse/test-support/openaq";
 import { afterEach, describe, expect, it } from "vitest";
 import { OpenAqClient } from "../src/openaq/index.js";
-import { AS_OF, captureLog, failure, startTestServer, testClient } from "./support/fake.js";
+import { captureLog, testClient } from "./support/fake.js";
 
 const WINDOW = { from: "2026-03-20T00:00:00Z", to: "2026-03-21T00:00:00Z" };
 

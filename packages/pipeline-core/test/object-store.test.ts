@@ -1,6 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
@@ -9,6 +8,7 @@ import {
   ListObjectsV2Command,
   type S3Client,
 } from "@aws-sdk/client-s3";
+import { freePort } from "@openaq-lakehouse/test-support/ports";
 import { S3RVER_CREDENTIALS, type S3rverHandle, startS3rver } from "@openaq-lakehouse/test-support/s3rver";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -453,14 +453,7 @@ describe("S3Store on s3rver", () => {
   });
 
   it("reports an unreachable endpoint as S3_UNREACHABLE", async () => {
-    const port = await new Promise<number>((resolve, reject) => {
-      const probe = createServer();
-      probe.once("error", reject);
-      probe.listen(0, "127.0.0.1", () => {
-        const address = probe.address();
-        probe.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-      });
-    });
+    const port = await freePort();
     const store = new S3Store({
       bucket: "lake",
       endpoint: `http://127.0.0.1:${port}`,

@@ -1,4 +1,6 @@
 import { rm } from "node:fs/promises";
+import { addDays } from "@openaq-lakehouse/pipeline-core";
+import { at, place, reading, tempLake, utcToday, writeLake } from "@openaq-lakehouse/test-support/lake";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type DuckDbEngine,
@@ -7,7 +9,6 @@ import {
   type QueryResult,
   viewColumns,
 } from "../src/index.js";
-import { addDays, at, place, reading, tempLake, utcToday, writeLake } from "./support/fixtures.js";
 
 /**
  * The serving views on DuckDB over a hand-built lake. Window fixtures are dated relative to today
