@@ -8,6 +8,7 @@ import {
   pipelineRoleName,
 } from "@openaq-lakehouse/infra";
 import {
+  inputsOf,
   installMocks,
   MOCK,
   type MockedStack,
@@ -22,6 +23,8 @@ import {
   typeChain,
 } from "@openaq-lakehouse/infra/mocks";
 import { ENVIRONMENTS } from "@openaq-lakehouse/pipeline-core";
+import { must } from "@openaq-lakehouse/test-support/narrow";
+import type * as aws from "@pulumi/aws";
 import { beforeAll, describe, expect, it } from "vitest";
 
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -60,13 +63,17 @@ describe("platform stack", () => {
   it("has the data bucket with versioning and lifecycle rules for raw, quarantine and results", () => {
     const buckets = ofType(stack.resources, "aws:s3/bucket:Bucket");
     expect(buckets.map((b) => b.name)).toEqual(["openaq-lake"]);
-    const lake = buckets[0]!;
+    const lake = must(buckets[0], "the data bucket");
     expect(one(stack.resources, "aws:s3/bucketVersioning:BucketVersioning").inputs).toMatchObject({
       bucket: lake.id,
       versioningConfiguration: { status: "Enabled" },
     });
-    const rules = one(stack.resources, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
-      .inputs.rules as Array<Record<string, any>>;
+    const rules = must(
+      inputsOf<aws.s3.BucketLifecycleConfigurationArgs>(
+        one(stack.resources, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"),
+      ).rules,
+      "the data bucket's lifecycle rules",
+    );
     expect(rules.find((r) => r.id === "abort-incomplete-uploads")).toMatchObject({
       filter: {},
       abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
@@ -105,7 +112,10 @@ describe("platform stack", () => {
     expect(sse.inputs.rules).toEqual([
       { applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true },
     ]);
-    const tls = policyOf(one(stack.resources, "aws:s3/bucketPolicy:BucketPolicy")).Statement[0]!;
+    const tls = must(
+      policyOf(one(stack.resources, "aws:s3/bucketPolicy:BucketPolicy")).Statement[0],
+      "a statement in the bucket policy",
+    );
     expect(tls).toMatchObject({
       Effect: "Deny",
       Principal: "*",

@@ -36,7 +36,11 @@ export const DASHBOARD_NOT_IN_IMAGE =
 
 /** Workspace packages the image leaves out, each replaced by functions that fail with one sentence. */
 const LEFT_OUT = {
-  [FIXTURES_PACKAGE]: { code: "FIXTURES_NOT_IN_IMAGE", message: FIXTURES_NOT_IN_IMAGE, exports: ["startFakeOpenAq"] },
+  [FIXTURES_PACKAGE]: {
+    code: "FIXTURES_NOT_IN_IMAGE",
+    message: FIXTURES_NOT_IN_IMAGE,
+    exports: ["startFakeOpenAq"],
+  },
   [DASHBOARD_PACKAGE]: {
     code: "DASHBOARD_NOT_IN_IMAGE",
     message: DASHBOARD_NOT_IN_IMAGE,
@@ -81,7 +85,9 @@ const IMPORTED_FROM = {
 const leftOut = {
   name: "left-out",
   setup(b) {
-    const names = Object.keys(LEFT_OUT).map((n) => n.replace("/", "\\/")).join("|");
+    const names = Object.keys(LEFT_OUT)
+      .map((n) => n.replace("/", "\\/"))
+      .join("|");
     b.onResolve({ filter: new RegExp(`^(${names})(\\/.*)?$`) }, (args) => ({
       path: args.path.split("/").slice(0, 2).join("/"),
       namespace: "left-out",
