@@ -131,25 +131,19 @@ describe.each(CASES)("lake integrity on the $name store", ({ open }) => {
     await close?.();
   });
 
+  /** Extracts DAY into the store from `api`, as the pipeline would. */
+  const extractFrom = (api: FakeOpenAq) =>
+    extractDay({ store, env: ENV, day: DAY, client: new OpenAqClient(testClientOptions(api)) });
+
   it("keeps the first answer byte for byte when a re-extract gets a different one, and replays it with a raw run id", async () => {
-    const early = await extractDay({
-      store,
-      env: ENV,
-      day: DAY,
-      client: new OpenAqClient(testClientOptions(late)),
-    });
+    const early = await extractFrom(late);
     firstRun = early.runId;
     const firstRaw = await snapshot(store, `${ENV}/raw/`);
     const earlyRows = (await transformDay({ store, env: ENV, day: DAY })).rows.measurements;
     const earlyProcessed = await snapshot(store, PROCESSED);
 
     // Lookback: the day is fetched again once the late hours have arrived.
-    const full = await extractDay({
-      store,
-      env: ENV,
-      day: DAY,
-      client: new OpenAqClient(testClientOptions(server)),
-    });
+    const full = await extractFrom(server);
     const raw = await snapshot(store, `${ENV}/raw/`);
     for (const [key, body] of firstRaw) expect(raw.get(key), key).toBe(body);
     const fullRows = (await transformDay({ store, env: ENV, day: DAY })).rows.measurements;
@@ -157,12 +151,7 @@ describe.each(CASES)("lake integrity on the $name store", ({ open }) => {
 
     // An unchanged answer stores nothing but its manifest, and rewrites identical partitions.
     const fullProcessed = await snapshot(store, PROCESSED);
-    const again = await extractDay({
-      store,
-      env: ENV,
-      day: DAY,
-      client: new OpenAqClient(testClientOptions(server)),
-    });
+    const again = await extractFrom(server);
     expect(again.objectsWritten).toBe(1);
     await transformDay({ store, env: ENV, day: DAY });
     expect(await snapshot(store, PROCESSED)).toEqual(fullProcessed);
