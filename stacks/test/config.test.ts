@@ -5,10 +5,10 @@ import { describe, expect, it } from "vitest";
 import { ConfigError, ConfigReader, type ConfigSource } from "../src/config/config-reader.js";
 import { parseDags } from "../src/config/platform-config.js";
 import { PLATFORM_OUTPUTS } from "./support/platform-outputs.js";
+import { ROOT } from "./support/run-stack.js";
 
 /** A wrong or missing value stops the program before any resource, with a message naming the key. */
 
-const ROOT = resolve(import.meta.dirname, "../..");
 const platformFile = () => readStackConfig(resolve(ROOT, "Pulumi.platform.yaml"));
 const devFile = () => readStackConfig(resolve(ROOT, "Pulumi.dev.yaml"));
 

@@ -9,41 +9,25 @@ import {
 } from "@openaq-lakehouse/infra";
 import {
   inputsOf,
-  installMocks,
   MOCK,
   type MockedStack,
   mockDigest,
   ofType,
   one,
   policyOf,
-  readStackConfig,
-  registeredUrns,
   resolved,
-  settle,
-  typeChain,
 } from "@openaq-lakehouse/infra/mocks";
 import { ENVIRONMENTS } from "@openaq-lakehouse/pipeline-core";
 import { must } from "@openaq-lakehouse/test-support/narrow";
 import type * as aws from "@pulumi/aws";
 import { beforeAll, describe, expect, it } from "vitest";
-
-const ROOT = resolve(import.meta.dirname, "../..");
+import { cloudResourceUrns, ROOT, runPlatformStack } from "./support/run-stack.js";
 
 let stack: MockedStack;
 let outputs: Record<string, unknown>;
 
 beforeAll(async () => {
-  stack = await installMocks({
-    stack: "platform",
-    config: {
-      ...readStackConfig(resolve(ROOT, "Pulumi.platform.yaml")),
-      "openaq-lakehouse:alertEmail": "alerts@example.org",
-      "openaq-lakehouse:airflowAdminPassword": "correct horse battery",
-    },
-  });
-  const { default: main } = await import("../src/index.js");
-  outputs = await main();
-  await settle(outputs, stack.resources);
+  ({ stack, outputs } = await runPlatformStack());
 });
 
 describe("platform stack", () => {
@@ -269,10 +253,9 @@ describe("platform stack", () => {
   });
 
   it("registers every AWS resource inside one of the project's components", () => {
-    const urns = registeredUrns();
-    const cloud = urns.filter((u) => /^(aws|docker-build):/.test(typeChain(u).at(-1) ?? ""));
-    expect(cloud.length).toBe(stack.resources.filter((r) => /^(aws|docker-build):/.test(r.type)).length);
-    expect(cloud.filter((u) => !typeChain(u).some((t) => t.startsWith("openaq:")))).toEqual([]);
+    const cloud = cloudResourceUrns(/^(aws|docker-build):/);
+    expect(cloud.all.length).toBe(stack.resources.filter((r) => /^(aws|docker-build):/.test(r.type)).length);
+    expect(cloud.outsideComponents).toEqual([]);
   });
 
   it("passes every policy rule and marks every secret output secret", async () => {

@@ -14,9 +14,7 @@ import {
   ofType,
   one,
   policyOf,
-  registeredUrns,
   resolved,
-  typeChain,
 } from "@openaq-lakehouse/infra/mocks";
 import {
   DATASETS,
@@ -34,8 +32,8 @@ import { must } from "@openaq-lakehouse/test-support/narrow";
 import type * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { runEnvironmentStack, TEST_API_KEY } from "./environment-stack.js";
 import { PLATFORM_OUTPUTS } from "./platform-outputs.js";
+import { cloudResourceUrns, runEnvironmentStack, TEST_API_KEY } from "./run-stack.js";
 
 type Statement = {
   Sid: string;
@@ -292,9 +290,9 @@ export function environmentStackSuite(env: Environment, expected: { bytesScanned
     });
 
     it("registers every AWS resource inside one of the project's components", () => {
-      const cloud = registeredUrns().filter((u) => (typeChain(u).at(-1) ?? "").startsWith("aws:"));
-      expect(cloud.length).toBeGreaterThan(10);
-      expect(cloud.filter((u) => !typeChain(u).some((t) => t.startsWith("openaq:")))).toEqual([]);
+      const cloud = cloudResourceUrns(/^aws:/);
+      expect(cloud.all.length).toBeGreaterThan(10);
+      expect(cloud.outsideComponents).toEqual([]);
     });
 
     it("registers no resource of the platform (bucket, registry, host, topic)", () => {

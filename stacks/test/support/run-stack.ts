@@ -1,5 +1,12 @@
 import { resolve } from "node:path";
-import { installMocks, type MockedStack, readStackConfig, settle } from "@openaq-lakehouse/infra/mocks";
+import {
+  installMocks,
+  type MockedStack,
+  readStackConfig,
+  registeredUrns,
+  settle,
+  typeChain,
+} from "@openaq-lakehouse/infra/mocks";
 import type { Environment } from "@openaq-lakehouse/pipeline-core";
 import { PLATFORM_OUTPUTS } from "./platform-outputs.js";
 
@@ -44,4 +51,13 @@ async function runStack(
   const outputs = await main();
   await settle(outputs, stack.resources);
   return { stack, outputs };
+}
+
+/**
+ * The URNs of the cloud resources the run registered (their type matching `cloud`), and those of
+ * them registered outside every one of the project's components (`openaq:` types).
+ */
+export function cloudResourceUrns(cloud: RegExp): { all: string[]; outsideComponents: string[] } {
+  const all = registeredUrns().filter((u) => cloud.test(typeChain(u).at(-1) ?? ""));
+  return { all, outsideComponents: all.filter((u) => !typeChain(u).some((t) => t.startsWith("openaq:"))) };
 }
