@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { createRequire } from "node:module";
 import {
   type FakeOpenAq,
   type FakeOpenAqStats,
@@ -319,7 +320,7 @@ describe("fake OpenAQ server: faults on demand", () => {
 
 describe("fake OpenAQ server: command line", () => {
   it("starts on 127.0.0.1, prints its URL and key, and serves until stopped", async () => {
-    const main = new URL("../../fake-openaq/src/main.ts", import.meta.url).pathname;
+    const main = createRequire(import.meta.url).resolve("@openaq-lakehouse/fake-openaq/main");
     const child = spawn(
       process.execPath,
       ["--import", "tsx", main, "--per-minute=2", "--window-ms=600000", "--as-of=2026-03-25T06:00:00Z"],
