@@ -13,8 +13,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { DATASETS, databaseName, formatIsoDay } from "@openaq-lakehouse/pipeline-core";
-import { COMPAT_MACROS, COMPAT_SETTINGS, openDuckDbEngine, renderViews } from "@openaq-lakehouse/views";
-import { datasetRelationSql, processedDir } from "../packages/views/src/duckdb/datasets.js";
+import {
+  COMPAT_MACROS,
+  COMPAT_SETTINGS,
+  datasetRelationSql,
+  openDuckDbEngine,
+  processedDir,
+  renderViews,
+} from "@openaq-lakehouse/views";
 import { lakeOf } from "./views.js";
 
 const RUNS = 15;

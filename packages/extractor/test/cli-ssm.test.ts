@@ -12,9 +12,10 @@ import { allCustomMatcher } from "aws-sdk-client-mock-vitest";
 import "aws-sdk-client-mock-vitest/extend";
 import { type FakeOpenAq, startFakeOpenAq } from "@openaq-lakehouse/fake-openaq";
 import { leakedSecrets, withSignedRequest } from "@openaq-lakehouse/test-support/aws-errors";
+import { readTree } from "@openaq-lakehouse/test-support/lake";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { readApiKeyParameter } from "../src/cli/config.js";
-import { cli, readTree, yesterdayOf } from "./cli-helpers.js";
+import { cli, yesterdayOf } from "./cli-helpers.js";
 
 expect.extend(allCustomMatcher);
 

@@ -5,10 +5,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type FakeOpenAq, startFakeOpenAq } from "@openaq-lakehouse/fake-openaq";
 import { LocalFolderStore, stateKey } from "@openaq-lakehouse/pipeline-core";
+import { baseEnv, CLI_ENTRY, spawnCli, TSX } from "@openaq-lakehouse/test-support/cli";
+import { readTree } from "@openaq-lakehouse/test-support/lake";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parseCli } from "../src/cli/args.js";
 import { FIXTURES_NOTICE } from "../src/cli/cli.js";
-import { baseEnv, CLI_ENTRY, cli, readTree, spawnCli, TSX, yesterdayOf } from "./cli-helpers.js";
+import { cli, yesterdayOf } from "./cli-helpers.js";
 import { hourlyRows, PM25, writeRawDay } from "./transform-fixtures.js";
 
 const SECRET = "sk-test-7d1f0c2a9e4b4f60a3c1d5e8b2f7a9c0-RECOGNISABLE";

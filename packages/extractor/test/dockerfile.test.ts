@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { isErrorCode } from "@openaq-lakehouse/pipeline-core";
+import { baseEnv, REPO_ROOT, spawnCli } from "@openaq-lakehouse/test-support/cli";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { baseEnv, REPO_ROOT, spawnCli } from "./cli-helpers.js";
 
 /**
  * What the Dockerfile says, checked without Docker. The image itself is built and run by

@@ -1,6 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
@@ -12,6 +11,8 @@ import {
   S3ServiceException,
 } from "@aws-sdk/client-s3";
 import { leakedSecrets, withSignedRequest } from "@openaq-lakehouse/test-support/aws-errors";
+import { freePort } from "@openaq-lakehouse/test-support/ports";
+import { S3RVER_CREDENTIALS, type S3rverHandle, startS3rver } from "@openaq-lakehouse/test-support/s3rver";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ErrorCode } from "../src/error-codes.js";
@@ -19,7 +20,6 @@ import { PipelineError } from "../src/errors.js";
 import { assertKeyPrefix, assertObjectKey } from "../src/stores/keys.js";
 import { listAll, listKeys, type ObjectStore } from "../src/stores/object-store.js";
 import { createS3Client, encodeCopySourceKey, S3Store } from "../src/stores/s3.js";
-import { S3RVER_CREDENTIALS, type S3rverHandle, startS3rver } from "./support/s3rver.js";
 import { storeCases } from "./support/stores.js";
 
 const MiB = 1024 * 1024;
@@ -457,14 +457,7 @@ describe("S3Store on s3rver", () => {
   });
 
   it("reports an unreachable endpoint as S3_UNREACHABLE", async () => {
-    const port = await new Promise<number>((resolve, reject) => {
-      const probe = createServer();
-      probe.once("error", reject);
-      probe.listen(0, "127.0.0.1", () => {
-        const address = probe.address();
-        probe.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-      });
-    });
+    const port = await freePort();
     const store = new S3Store({
       bucket: "lake",
       endpoint: `http://127.0.0.1:${port}`,
