@@ -37,6 +37,19 @@ export interface LocationFixture {
   sensors: Array<{ id: number; parameter: ParameterFixture }>;
 }
 
+/** A monitoring station with two sensors, as the locations endpoint lists it. */
+export const HANOI: LocationFixture = {
+  id: 7441,
+  name: "Hanoi: US Embassy",
+  locality: null,
+  lat: 21.0219,
+  lon: 105.8188,
+  sensors: [
+    { id: 21001, parameter: PM25 },
+    { id: 21002, parameter: PM10 },
+  ],
+};
+
 function dt(ms: number, offsetHours = 7): { utc: string; local: string } {
   const utc = new Date(ms).toISOString().replace(".000Z", "Z");
   const local = new Date(ms + offsetHours * 3_600_000).toISOString().replace(".000Z", "");

@@ -1,5 +1,7 @@
+export * from "./aws-errors.js";
 export * from "./contract.js";
 export * from "./dates.js";
+export * from "./error-codes.js";
 export * from "./errors.js";
 export * from "./identifiers.js";
 export * from "./layout.js";
