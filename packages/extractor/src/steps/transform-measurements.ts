@@ -18,11 +18,6 @@ import { isSentinel, type QuarantineLog } from "./transform-quarantine.js";
 
 const INITIAL_CAPACITY = 4096;
 
-/** has_flags as stored: false, true, or unknown, the bytes of a boolean column vector (`tableFromColumns`). */
-const FLAG_FALSE = BOOL_FALSE;
-const FLAG_TRUE = BOOL_TRUE;
-const FLAG_NULL = BOOL_NULL;
-
 export interface ParameterEntry {
   name: string;
   units: string;
@@ -242,7 +237,8 @@ export class MeasurementFlattener {
       const coverage = r.coverage?.percentCoverage;
       c.coverage[n] = typeof coverage === "number" ? coverage : Number.NaN;
       const flag = r.flagInfo?.hasFlags;
-      c.flags[n] = flag === true ? FLAG_TRUE : flag === false ? FLAG_FALSE : FLAG_NULL;
+      // has_flags is held as the bytes of a boolean column vector (tableFromColumns): false, true or unknown.
+      c.flags[n] = flag === true ? BOOL_TRUE : flag === false ? BOOL_FALSE : BOOL_NULL;
       this.segmentRows.push(r);
       this.segmentSources.push(source);
     }
