@@ -2,6 +2,7 @@ import { cp, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type FakeOpenAq, startFakeOpenAq } from "@openaq-lakehouse/fake-openaq";
+import { totalCount } from "@openaq-lakehouse/pipeline-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../packages/extractor/src/cli/cli.js";
 import { expectedDay, keysOf, lakeSnapshot, parquetRows } from "./e2e-support.js";
@@ -128,7 +129,7 @@ describe("extract + transform for one day", () => {
     } finally {
       server.setFaults({});
     }
-    const injected = Object.values(server.stats.faults).reduce((a, b) => a + (b ?? 0), 0);
+    const injected = totalCount(server.stats.faults);
     expect(injected / server.stats.requests).toBeGreaterThan(0.1);
     expect(await lakeSnapshot(faulty)).toEqual(referenceSnapshot);
   }, 120_000);

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import {
+  countBy,
   type Environment,
   type IsoDay,
   newRawRunId,
@@ -102,8 +103,7 @@ export async function extractDay(opts: ExtractOptions): Promise<ExtractReport> {
   }
 
   const { asked, skipped } = selectSensors(locations, window);
-  const skippedByReason: Record<string, number> = {};
-  for (const s of skipped) skippedByReason[s.reason] = (skippedByReason[s.reason] ?? 0) + 1;
+  const skippedByReason = countBy(skipped, (s) => s.reason);
   log.info(
     `extract ${day}: ${locations.length} locations, asking ${asked.length} sensors, skipping ${skipped.length} with no data possible on the day.`,
     {
