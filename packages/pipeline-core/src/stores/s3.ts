@@ -1,5 +1,4 @@
 import {
-  CopyObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -284,27 +283,6 @@ export class S3Store implements ObjectStore {
     }
   }
 
-  async copy(fromKey: string, toKey: string): Promise<void> {
-    const from = this.fullKey(fromKey);
-    const Key = this.fullKey(toKey);
-    try {
-      await this.client.send(
-        new CopyObjectCommand({
-          Bucket: this.bucket,
-          Key,
-          CopySource: `${this.bucket}/${encodeCopySourceKey(from)}`,
-        }),
-      );
-    } catch (e) {
-      if (errorName(e) === "NoSuchKey") {
-        throw new PipelineError("NO_SUCH_KEY", `Cannot copy ${fromKey}: no such object in ${this.uri}.`, {
-          cause: scrubbed(e),
-        });
-      }
-      throw this.failure(e, "CopyObject", `${this.location(from)} to ${this.location(Key)}`);
-    }
-  }
-
   /** One clear sentence for a failed S3 call. Never includes credentials (the SDK's errors do not carry them). */
   private failure(e: unknown, operation: string, target: string): PipelineError {
     if (e instanceof PipelineError) return e;
@@ -356,21 +334,6 @@ export class S3Store implements ObjectStore {
       { cause: scrubbed(e) },
     );
   }
-}
-
-/**
- * `x-amz-copy-source` must be URL-encoded. Each segment is percent-encoded as UTF-8; `/` separates
- * segments. The RFC 3986 path characters `$ & , ; = : @` stay literal: S3 accepts them, they are
- * common in Hive keys (`year=2024`), and servers that decode the header with `decodeURI` (which leaves
- * `%3D` alone) would otherwise look for the wrong key. `+ ? # %` are encoded, as they must be.
- */
-export function encodeCopySourceKey(key: string): string {
-  return key
-    .split("/")
-    .map((segment) =>
-      encodeURIComponent(segment).replace(/%(24|26|2C|3B|3D|3A|40)/g, (m) => decodeURIComponent(m)),
-    )
-    .join("/");
 }
 
 /**
