@@ -59,6 +59,15 @@ export function ugm3ValueSql(alias: string): string {
   ].join("\n");
 }
 
+/**
+ * The select list of the `readings` both views start from (`alias` is the measurements relation): a
+ * reading's location, sensor, parameter, start and value as read, and `value_ugm3`, what counts.
+ */
+export function readingColumnsSql(alias: string): string {
+  const read = ["location_id", "sensor_id", "parameter", "datetime", "value"].map((c) => `${alias}.${c},`);
+  return [...read, `${ugm3ValueSql(alias)} AS value_ugm3`].join("\n    ");
+}
+
 /** `'pm25', 'pm10', …` for an IN list. */
 export function pollutantListSql(): string {
   return MAIN_POLLUTANTS.map((p) => sqlString(p.parameter)).join(", ");
