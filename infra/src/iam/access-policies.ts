@@ -53,7 +53,8 @@ const ATHENA_QUERY_ACTIONS = [
   "athena:GetWorkGroup",
 ];
 
-const GLUE_READ_ACTIONS = [
+/** Reading a Glue database, its tables and their partitions (the crawler, OWOX). */
+export const GLUE_READ_ACTIONS = [
   "glue:GetDatabase",
   "glue:GetDatabases",
   "glue:GetTable",
