@@ -44,7 +44,7 @@ import { type PolicyDocument, type PolicyStatement, policyDocument } from "./pol
 const DATASET_NAMES = Object.values(DATASETS).map((d) => d.name);
 
 /** Read an Athena query's outcome and run it, in one workgroup (Athena docs, example-policies-workgroup). */
-const ATHENA_QUERY_ACTIONS = [
+export const ATHENA_QUERY_ACTIONS = [
   "athena:StartQueryExecution",
   "athena:StopQueryExecution",
   "athena:GetQueryExecution",

@@ -5,7 +5,12 @@ import {
   LAKE_CONTRACT,
   SERVICE_CONTRACT,
 } from "@openaq-lakehouse/pipeline-core";
-import { GLUE_READ_ACTIONS, SSM_AGENT_ACTIONS, serviceResourceArns } from "../iam/access-policies.js";
+import {
+  ATHENA_QUERY_ACTIONS,
+  GLUE_READ_ACTIONS,
+  SSM_AGENT_ACTIONS,
+  serviceResourceArns,
+} from "../iam/access-policies.js";
 import type { AwsScope } from "../iam/arns.js";
 import {
   AIRFLOW_BUNDLE_PREFIX,
@@ -27,7 +32,7 @@ import {
  * every Allow any principal holds (inline policies, policy resources, managed-policy attachments,
  * trust policies) must fall inside what that principal is allowed, or it is a violation. The lists
  * come from the contract (pipeline-core), the names of the deployment and the action sets the IAM
- * module names (what reading Glue or running the SSM agent takes), never from the grants they
+ * module names (what running an Athena query, reading Glue or the SSM agent takes), never from the grants they
  * check. Deny statements only take rights away and are always accepted.
  */
 
@@ -150,14 +155,7 @@ export function owoxAllowList(env: Environment): PrincipalAllowList {
     principal: `user ${owoxUserName(env)}`,
     entries: [
       {
-        actions: [
-          "athena:StartQueryExecution",
-          "athena:StopQueryExecution",
-          "athena:GetQueryExecution",
-          "athena:GetQueryResults",
-          "athena:BatchGetQueryExecution",
-          "athena:GetWorkGroup",
-        ],
+        actions: [...ATHENA_QUERY_ACTIONS],
         // OWOX sends no WorkGroup: its queries run in `primary` (reference/owox.md).
         resources: [`arn:*:athena:*:*:workgroup/${OWOX_WORKGROUP}`],
       },
