@@ -88,25 +88,23 @@ async function transformLeased(
   let malformedExtra = 0;
   let rawPagesRead = 0;
   let rawBytesRead = 0;
+  /** The results of a page read, or undefined for a malformed page, then quarantined whole. */
+  const resultsOf = (spec: RawPageSpec, key: string, body: Uint8Array, quarantine: QuarantineLog) => {
+    rawPagesRead++;
+    rawBytesRead += body.byteLength;
+    const page = parseEnvelope(body);
+    if (page.ok) return page.results;
+    quarantine.add("MALFORMED_PAGE", malformedPageRecord(key, body), key, malformedDetail(page.why, spec));
+    malformedExtra += Math.max(0, (spec.records ?? 1) - 1);
+    return undefined;
+  };
 
   const locationsQuarantine = new QuarantineLog();
   const snapshot = new LocationsSnapshot();
   for (const spec of manifest.locationsPages) {
     const { key, body } = await readRawPage(store, spec, manifest.manifestKey);
-    rawPagesRead++;
-    rawBytesRead += body.byteLength;
-    const page = parseEnvelope(body);
-    if (!page.ok) {
-      locationsQuarantine.add(
-        "MALFORMED_PAGE",
-        malformedPageRecord(key, body),
-        key,
-        malformedDetail(page.why, spec),
-      );
-      malformedExtra += Math.max(0, (spec.records ?? 1) - 1);
-      continue;
-    }
-    snapshot.addPage(page.results, key, locationsQuarantine);
+    const results = resultsOf(spec, key, body, locationsQuarantine);
+    if (results) snapshot.addPage(results, key, locationsQuarantine);
   }
 
   const measurementsQuarantine = new QuarantineLog();
@@ -137,20 +135,8 @@ async function transformLeased(
     const sensorIndex = pageSensor[pageIndex++] as number;
     // Sensors without pages still open (and close) a segment, so progress counts every sensor.
     while (current < sensorIndex) openSensor(++current);
-    rawPagesRead++;
-    rawBytesRead += body.byteLength;
-    const page = parseEnvelope(body);
-    if (!page.ok) {
-      measurementsQuarantine.add(
-        "MALFORMED_PAGE",
-        malformedPageRecord(key, body),
-        key,
-        malformedDetail(page.why, spec),
-      );
-      malformedExtra += Math.max(0, (spec.records ?? 1) - 1);
-      continue;
-    }
-    flattener.addResults(page.results, key);
+    const results = resultsOf(spec, key, body, measurementsQuarantine);
+    if (results) flattener.addResults(results, key);
   }
   while (current < sensors.length - 1) openSensor(++current);
   if (sensors.length > 0) log.progress("transform", sensors.length, sensors.length);
