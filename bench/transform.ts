@@ -1,5 +1,5 @@
 /**
- * Transform throughput, side by side with DuckDB (tsdata.md §7: DuckDB is the yardstick).
+ * Transform throughput, side by side with DuckDB, the yardstick of every benchmark here.
  *
  * Generates the raw layer of one UTC day holding N measurements (default 1,000,000) in the real
  * `/v3/sensors/{id}/measurements` response shape, one page per sensor plus the locations page and

@@ -280,7 +280,7 @@ export interface OwoxPolicyInput {
 }
 
 /**
- * OWOX Data Marts' read-only identity for one environment (reference/owox.md §5.3): query in the
+ * OWOX Data Marts' read-only identity for one environment (docs/owox.md): query in the
  * `primary` workgroup (OWOX sends no workgroup), read the env's tables and views, read the env's
  * processed data, and read/write/delete only under OWOX's own result prefixes of the results bucket.
  */

@@ -156,7 +156,7 @@ export function owoxAllowList(env: Environment): PrincipalAllowList {
     entries: [
       {
         actions: [...ATHENA_QUERY_ACTIONS],
-        // OWOX sends no WorkGroup: its queries run in `primary` (reference/owox.md).
+        // OWOX sends no WorkGroup: its queries run in `primary` (docs/owox.md).
         resources: [`arn:*:athena:*:*:workgroup/${OWOX_WORKGROUP}`],
       },
       {

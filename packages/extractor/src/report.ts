@@ -8,9 +8,9 @@ import {
 } from "@openaq-lakehouse/pipeline-core";
 
 /**
- * The run report the CLI prints on stdout (DESIGN §5): requests made, retries, rows per dataset,
- * rows quarantined by reason, objects and bytes written, and time per step. Steps add to it as
- * they finish, so a failed run still reports what it did before failing.
+ * The run report the CLI prints on stdout (README.md, "The CLI"): requests made, retries, rows per
+ * dataset, rows quarantined by reason, objects and bytes written, and time per step. Steps add to it
+ * as they finish, so a failed run still reports what it did before failing.
  */
 
 export const STEP_NAMES = ["extract", "transform", "catalog", "views", "validate"] as const;

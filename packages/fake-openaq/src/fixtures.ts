@@ -1,7 +1,7 @@
 /**
  * The stations the local OpenAQ server serves: hand-written, shaped after the real Vietnam
- * snapshot in reference/openaq.md §3.2 (ids, names, providers and parameter ids in the style of the
- * real ones; values are generated, see series.ts). What they cover on purpose:
+ * snapshot of 2026-03-25 (docs/openaq.md, "Vietnam"; ids, names, providers and parameter ids in
+ * the style of the real ones; values are generated, see series.ts). What they cover on purpose:
  *
  *   - Hanoi network monitors with six gases/PM in µg/m³, some with `locality` null or "N/A";
  *   - sub-hourly sensors (5-min and 10-min) at 4946811 / 4946812;

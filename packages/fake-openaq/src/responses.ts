@@ -3,7 +3,7 @@ import { float, toJson } from "./json.js";
 import { hasFlags, isMissing, valueAt } from "./series.js";
 
 /**
- * Response bodies in the real API's field order and formatting (reference/openaq.md §2–3):
+ * Response bodies in the real API's field order and formatting (docs/openaq.md, "Responses"):
  * compact JSON, floats as `909.0`, datetimes `{utc: "…Z", local: "…+07:00"}`.
  */
 

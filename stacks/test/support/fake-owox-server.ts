@@ -4,8 +4,8 @@ import type { AddressInfo } from "node:net";
 
 /**
  * A local stand-in for the OWOX Data Marts REST API: the endpoints the sync calls, with request
- * bodies validated the way OWOX validates them (its DTOs and zod schemas, reference/owox.md §2.1,
- * §3.1, §3.5: AthenaConfigSchema, AthenaCredentialsSchema, UpdateDataStorageApiDto,
+ * bodies validated the way OWOX validates them (its DTOs and zod schemas, docs/owox.md:
+ * AthenaConfigSchema, AthenaCredentialsSchema, UpdateDataStorageApiDto,
  * ViewDefinitionSchema, the availability DTOs) and unknown fields rejected. Binds 127.0.0.1 only.
  */
 
@@ -355,7 +355,7 @@ export class FakeOwoxServer {
     );
     if (!destination) throw Object.assign(new Error("Destination not found"), { status: 404 });
     const config = body.destinationConfig;
-    // LookerStudioConnectorConfigSchema (reference/owox.md §3.3)
+    // LookerStudioConnectorConfigSchema: type "looker-studio-config", cacheLifetime in seconds, at least 60
     if (!isObject(config) || config.type !== "looker-studio-config")
       throw new BadRequest("destinationConfig.type must be looker-studio-config");
     only(config, ["type", "cacheLifetime"], "LookerStudioConnectorConfig");

@@ -59,8 +59,8 @@ export interface ExtractReport {
 }
 
 /**
- * API → raw for one UTC day (DESIGN §3): the country's locations snapshot, then every sensor that
- * can have data on the day, each page's body stored byte-for-byte with its sidecar.
+ * API → raw for one UTC day (the day rule, `utcDayWindow`): the country's locations snapshot, then
+ * every sensor that can have data on the day, each page's body stored byte-for-byte with its sidecar.
  *
  * Write-once: every body is stored under the sha256 of its bytes with a conditional create, so
  * nothing an earlier run stored is ever overwritten or deleted, and an identical answer is stored

@@ -16,7 +16,7 @@ export const QUARANTINE_REASONS = [
   "LOCATION_MISMATCH",
   /** `period.datetimeFrom.utc` (or a present `datetimeTo.utc`) is missing or not an instant with an offset. */
   "UNPARSEABLE_TIMESTAMP",
-  /** The period does not start on the run day D (the day rule, DESIGN §3). */
+  /** The period does not start on the run day D (the day rule, `utcDayWindow`). */
   "OUTSIDE_DAY",
   /** The row's `parameter.id` differs from the sensor's parameter in the locations snapshot. */
   "PARAMETER_MISMATCH",
