@@ -18,6 +18,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { archiveObjects, startFakeOpenAq, writeArchiveFolder } from "@openaq-lakehouse/fake-openaq";
+import { datasetPrefix, layerPrefix } from "@openaq-lakehouse/pipeline-core";
 import { ratio, reportAndExit, runSide } from "./lib/child.js";
 
 const SELF = fileURLToPath(import.meta.url);
@@ -67,7 +68,8 @@ async function sideDuckDb(archiveDir: string, lake: string): Promise<never> {
   const db = await DuckDBInstance.create(":memory:");
   const c = await db.connect();
   await c.run("SET TimeZone = 'UTC'");
-  await mkdir(join(lake, "dev/processed"), { recursive: true });
+  await mkdir(join(lake, layerPrefix("dev", "processed")), { recursive: true });
+  const processed = join(lake, datasetPrefix({ env: "dev", layer: "processed", dataset: "measurements" }));
   const started = performance.now();
   const glob = `${archiveDir}/records/csv.gz/*/*/*/*.csv.gz`;
   // Hourly stations: the period starts an hour before the archive's period end.
@@ -83,13 +85,11 @@ async function sideDuckDb(archiveDir: string, lake: string): Promise<never> {
       WHERE datetime - INTERVAL 1 HOUR >= TIMESTAMPTZ '${FROM} 00:00:00+00'
         AND datetime - INTERVAL 1 HOUR < TIMESTAMPTZ '${TO} 00:00:00+00' + INTERVAL 1 DAY
       ORDER BY sensor_id, datetime
-    ) TO '${lake}/dev/processed/measurements' (FORMAT PARQUET, COMPRESSION SNAPPY, PARTITION_BY (year, month, day))`);
+    ) TO '${processed}' (FORMAT PARQUET, COMPRESSION SNAPPY, PARTITION_BY (year, month, day))`);
   const seconds = (performance.now() - started) / 1000;
   const rows = Number(
     (
-      await c.runAndReadAll(
-        `SELECT count(*) FROM read_parquet('${lake}/dev/processed/measurements/**/*.parquet')`,
-      )
+      await c.runAndReadAll(`SELECT count(*) FROM read_parquet('${join(processed, "**/*.parquet")}')`)
     ).getRows()[0]?.[0],
   );
   reportAndExit({ seconds, rows, rowsPerSec: Math.round(rows / seconds) });

@@ -12,13 +12,20 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { DATASETS, formatIsoDay } from "@openaq-lakehouse/pipeline-core";
-import { COMPAT_MACROS, COMPAT_SETTINGS, openDuckDbEngine, renderViews } from "@openaq-lakehouse/views";
-import { datasetRelationSql, processedDir } from "../packages/views/src/duckdb/datasets.js";
+import { DATASETS, databaseName, formatIsoDay } from "@openaq-lakehouse/pipeline-core";
+import {
+  COMPAT_MACROS,
+  COMPAT_SETTINGS,
+  datasetRelationSql,
+  openDuckDbEngine,
+  processedDir,
+  renderViews,
+} from "@openaq-lakehouse/views";
 import { lakeOf } from "./views.js";
 
 const RUNS = 15;
-const SQL = "SELECT count(*) FROM openaq_dev.view_latest_aqi";
+const DATABASE = databaseName("dev");
+const SQL = `SELECT count(*) FROM ${DATABASE}.view_latest_aqi`;
 
 async function median(f: () => Promise<void>): Promise<number> {
   await f(); // warm the OS file cache and the module
@@ -46,10 +53,10 @@ async function benchLake(days: number): Promise<Record<string, unknown>> {
     const writer = await DuckDBInstance.create(file);
     const c = await writer.connect();
     for (const s of [...COMPAT_SETTINGS, ...COMPAT_MACROS]) await c.run(s);
-    await c.run("CREATE SCHEMA openaq_dev");
+    await c.run(`CREATE SCHEMA ${DATABASE}`);
     for (const d of Object.values(DATASETS)) {
       await c.run(
-        `CREATE VIEW openaq_dev.${d.name} AS ${datasetRelationSql(d, processedDir(root, "dev", d))}`,
+        `CREATE VIEW ${DATABASE}.${d.name} AS ${datasetRelationSql(d, processedDir(root, "dev", d))}`,
       );
     }
     for (const v of renderViews({ env: "dev" })) await c.run(v.sql);

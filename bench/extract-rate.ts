@@ -15,13 +15,13 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { LocalFolderStore } from "@openaq-lakehouse/pipeline-core";
+import { extractDay, OpenAqClient } from "@openaq-lakehouse/extractor";
 import { type FakeOpenAqStats, STATS_PATH } from "@openaq-lakehouse/fake-openaq";
-import { OpenAqClient } from "../packages/extractor/src/openaq/index.js";
-import { extractDay } from "../packages/extractor/src/steps/extract.js";
+import { LocalFolderStore } from "@openaq-lakehouse/pipeline-core";
 
 const PER_WINDOW = 60;
 const WINDOW_MS = 2_000;
@@ -31,11 +31,11 @@ const DAY = "2026-03-20";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 
-/** Starts packages/fake-openaq/src/main.ts as a child process; resolves with its URL and key. */
+/** Starts fake-openaq's `main` (the local OpenAQ server) as a child process; resolves with its URL and key. */
 async function startServerProcess(
   args: string[],
 ): Promise<{ child: ChildProcess; url: string; apiKey: string }> {
-  const main = join(ROOT, "packages/fake-openaq/src/main.ts");
+  const main = createRequire(import.meta.url).resolve("@openaq-lakehouse/fake-openaq/main");
   const child = spawn(process.execPath, ["--import", "tsx", main, ...args], {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "inherit"],

@@ -26,6 +26,12 @@ import {
   measurementResultJson,
   meta,
 } from "@openaq-lakehouse/fake-openaq/responses";
+import {
+  partFileName,
+  partitionPrefix,
+  rawBodyName,
+  rawRunManifestName,
+} from "@openaq-lakehouse/pipeline-core";
 
 const DAY = "2024-03-05";
 const ROWS_PER_SENSOR = 200;
@@ -62,6 +68,11 @@ function measurement(p: (typeof PARAMS)[number], startSec: number, value: number
   });
 }
 
+/** The folder of DAY's raw partition of `dataset` in the lake folder. */
+function rawDir(lake: string, dataset: "locations" | "measurements"): string {
+  return join(lake, partitionPrefix({ env: "dev", layer: "raw", dataset, day: DAY }));
+}
+
 /** Writes the raw layer of DAY with `rows` measurements; returns its size in bytes. */
 export async function generateRawDay(
   lake: string,
@@ -69,9 +80,8 @@ export async function generateRawDay(
 ): Promise<{ bytes: number; sensors: number }> {
   const sensors = Math.ceil(rows / ROWS_PER_SENSOR);
   const locationsCount = Math.ceil(sensors / SENSORS_PER_LOCATION);
-  const part = "year=2024/month=03/day=05";
-  const locDir = join(lake, "dev/raw/locations", part);
-  const mDir = join(lake, "dev/raw/measurements", part);
+  const locDir = rawDir(lake, "locations");
+  const mDir = rawDir(lake, "measurements");
   await mkdir(locDir, { recursive: true });
   await mkdir(mDir, { recursive: true });
   let bytes = 0;
@@ -80,7 +90,7 @@ export async function generateRawDay(
   const pageRef = (body: string, records: number) => {
     const sha256 = createHash("sha256").update(body).digest("hex");
     return {
-      body: `sha256-${sha256}.json`,
+      body: rawBodyName(sha256),
       sha256,
       bytes: Buffer.byteLength(body),
       records,
@@ -161,7 +171,7 @@ export async function generateRawDay(
     sensors: manifestSensors,
     skippedSensors: [],
   };
-  await writeFile(join(mDir, `run-${runId}.manifest.json`), JSON.stringify(manifest));
+  await writeFile(join(mDir, rawRunManifestName(runId)), JSON.stringify(manifest));
   return { bytes, sensors };
 }
 
@@ -172,10 +182,14 @@ interface SideResult {
   outBytes: number;
 }
 
-/** ours: the pipeline's transform step, as the CLI runs it. */
+/**
+ * ours: the pipeline's transform step, as the CLI runs it. Imported by the extractor's `./transform`
+ * entry, which loads the step alone: the package's main entry would also load the CLI, the API client
+ * and the AWS SDK clients into the measured process (about 30 MB more peak RSS).
+ */
 async function sideOurs(lake: string): Promise<SideResult> {
   const { LocalFolderStore } = await import("@openaq-lakehouse/pipeline-core");
-  const { transformDay } = await import("../packages/extractor/src/steps/transform.js");
+  const { transformDay } = await import("@openaq-lakehouse/extractor/transform");
   const store = new LocalFolderStore(lake);
   const t0 = performance.now();
   const r = await transformDay({ store, env: "dev", day: DAY });
@@ -189,9 +203,8 @@ async function sideOurs(lake: string): Promise<SideResult> {
 /** duckdb: the same flattening as one SQL statement over the same raw files. */
 async function sideDuckDb(lake: string): Promise<SideResult> {
   const { DuckDBInstance } = await import("@duckdb/node-api");
-  const part = "year=2024/month=03/day=05";
-  const raw = join(lake, "dev/raw");
   const out = join(lake, "duckdb-out");
+  const outFile = join(out, partFileName(0));
   await mkdir(out, { recursive: true });
   const dt = 'STRUCT(utc VARCHAR, "local" VARCHAR)';
   const measurementType = `STRUCT("value" DOUBLE, flagInfo STRUCT(hasFlags BOOLEAN), parameter STRUCT(id INTEGER, "name" VARCHAR, units VARCHAR), period STRUCT("label" VARCHAR, "interval" VARCHAR, datetimeFrom ${dt}, datetimeTo ${dt}), coverage STRUCT(percentCoverage DOUBLE))`;
@@ -201,14 +214,14 @@ COPY (
   WITH sensors AS (
     SELECT s.id AS sensor_id, l.id AS location_id, s.parameter.id AS parameter_id,
            struct_pack(lat := l.coordinates.latitude, lon := l.coordinates.longitude) AS coordinates
-    FROM (SELECT unnest(results) AS l FROM read_json('${raw}/locations/${part}/locations-p*.json',
+    FROM (SELECT unnest(results) AS l FROM read_json('${join(rawDir(lake, "locations"), "locations-p*.json")}',
             format = 'auto', columns = {results: '${locationType}[]'})) AS x(l),
          LATERAL (SELECT unnest(x.l.sensors) AS s) AS y(s)
   ),
   rows AS (
     SELECT CAST(regexp_extract(filename, 'sensor-([0-9]+)-p', 1) AS INTEGER) AS sensor_id, filename,
            unnest(results) AS m
-    FROM read_json('${raw}/measurements/${part}/sensor-*.json', format = 'auto', filename = true,
+    FROM read_json('${join(rawDir(lake, "measurements"), "sensor-*.json")}', format = 'auto', filename = true,
                    columns = {results: '${measurementType}[]'})
   ),
   flat AS (
@@ -227,18 +240,16 @@ COPY (
   WHERE value IS NOT NULL AND value NOT IN (-999, -999.9, -9999, -99999, -999999)
     AND datetime >= TIMESTAMP '${DAY} 00:00:00' AND datetime < TIMESTAMP '${DAY} 00:00:00' + INTERVAL 1 DAY
   ORDER BY sensor_id, datetime, filename
-) TO '${out}/part-00000.parquet' (FORMAT parquet, COMPRESSION snappy)`;
+) TO '${outFile}' (FORMAT parquet, COMPRESSION snappy)`;
   const instance = await DuckDBInstance.create(":memory:");
   const con = await instance.connect();
   await con.run("SET TimeZone = 'UTC'");
   const t0 = performance.now();
   await con.run(sql);
   const ms = performance.now() - t0;
-  const count = await con.runAndReadAll(
-    `SELECT count(*)::INTEGER AS n FROM read_parquet('${out}/part-00000.parquet')`,
-  );
+  const count = await con.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM read_parquet('${outFile}')`);
   const rows = Number(count.getRowObjects()[0]?.n ?? 0);
-  const outBytes = (await stat(join(out, "part-00000.parquet"))).size;
+  const outBytes = (await stat(outFile)).size;
   con.closeSync();
   instance.closeSync();
   return { ms, rows, maxRssMb: process.resourceUsage().maxRSS / 1024, outBytes };
@@ -308,9 +319,17 @@ async function compareOutputs(lake: string): Promise<{ same: boolean; detail: Re
     `SELECT count(*)::BIGINT::VARCHAR AS n, round(sum(value), 3)::VARCHAR AS sum_value, sum(epoch_ms(datetime))::VARCHAR AS sum_ts, round(sum(coordinates.lat), 3)::VARCHAR AS sum_lat, min(sensor_id)::VARCHAR AS min_sensor FROM read_parquet('${files}')`;
   // Every part of the partition (a day this large is written as several parts).
   const ours = (
-    await con.runAndReadAll(q(join(lake, "dev/processed/measurements/year=2024/month=03/day=05/*.parquet")))
+    await con.runAndReadAll(
+      q(
+        join(
+          lake,
+          partitionPrefix({ env: "dev", layer: "processed", dataset: "measurements", day: DAY }),
+          "*.parquet",
+        ),
+      ),
+    )
   ).getRowObjects()[0];
-  const duck = (await con.runAndReadAll(q(join(lake, "duckdb-out/part-00000.parquet")))).getRowObjects()[0];
+  const duck = (await con.runAndReadAll(q(join(lake, "duckdb-out", partFileName(0))))).getRowObjects()[0];
   con.closeSync();
   instance.closeSync();
   return { same: JSON.stringify(ours) === JSON.stringify(duck), detail: { ours, duckdb: duck } };

@@ -19,9 +19,11 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import {
   addDays,
+  databaseName,
   formatIsoDay,
   LocalFolderStore,
   type LocationRow,
+  layerPrefix,
   locations,
   type MeasurementRow,
   measurements,
@@ -167,11 +169,12 @@ export async function benchViews(): Promise<Record<string, unknown>> {
       runs: RUNS,
     },
   };
-  const latestSql = "SELECT * FROM openaq_dev.view_latest_aqi";
-  const dailySql = "SELECT * FROM openaq_dev.view_daily_average";
+  const db = databaseName("dev");
+  const latestSql = `SELECT * FROM ${db}.view_latest_aqi`;
+  const dailySql = `SELECT * FROM ${db}.view_daily_average`;
   for (const days of [365, 30]) {
     const { root, builtSeconds } = await lakeOf(days, today);
-    const lake = await parquetStats(join(root, "dev", "processed"));
+    const lake = await parquetStats(join(root, layerPrefix("dev", "processed")));
     const engine = await openDuckDbEngine({ lakeRoot: root, env: "dev", profiling: true });
     try {
       await deployViews(engine, { env: "dev", windowDays: WINDOW_DAYS });
@@ -190,7 +193,7 @@ export async function benchViews(): Promise<Record<string, unknown>> {
         // Peer: the same latest view with the window on `datetime` instead of the partition columns.
         const view = renderViews({ env: "dev", windowDays: WINDOW_DAYS })[0]?.sql ?? "";
         const unpruned = view
-          .replace("openaq_dev.view_latest_aqi", "openaq_dev.bench_latest_aqi_unpruned")
+          .replace(`${db}.view_latest_aqi`, `${db}.bench_latest_aqi_unpruned`)
           .replaceAll(
             /concat\((\w+)\.year, '-', \1\.month, '-', \1\.day\) >= (CAST\(CAST\(current_date - INTERVAL '\d+' DAY AS DATE\) AS VARCHAR\))/g,
             (_m, alias: string) =>
@@ -203,7 +206,7 @@ export async function benchViews(): Promise<Record<string, unknown>> {
         await engine.query(unpruned);
         result.peer_latest_aqi_datetime_filter = await measure(
           engine,
-          "SELECT * FROM openaq_dev.bench_latest_aqi_unpruned",
+          `SELECT * FROM ${db}.bench_latest_aqi_unpruned`,
           lake,
         );
       }

@@ -1,11 +1,10 @@
-import { spawn } from "node:child_process";
 import { chown, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { FAKE_OPENAQ_API_KEY, type FakeOpenAq, startFakeOpenAq } from "@openaq-lakehouse/fake-openaq";
 import { localDagSpecs, type RenderedDagSpec } from "@openaq-lakehouse/infra/airflow";
 import { addDays, formatIsoDay, type IsoDay } from "@openaq-lakehouse/pipeline-core";
+import { CLI_ENTRY, REPO_ROOT, spawnCli, TSX } from "@openaq-lakehouse/test-support/cli";
 import {
   type DockerEngine,
   dockerUnavailableReason,
@@ -27,33 +26,12 @@ import { lakeSnapshot } from "./e2e-support.js";
  * Without root or Docker (a laptop) the file is skipped with the reason; in CI it must run.
  */
 
-const REPO_ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
-const TSX = join(REPO_ROOT, "node_modules/.bin/tsx");
-const CLI_ENTRY = join(REPO_ROOT, "packages/extractor/src/cli/main.ts");
 const IMAGE_TAG = "openaq-pipeline:test";
 /** The image's user (`USER node` in the Dockerfile): the lake folder on the host must be its. */
 const CONTAINER_UID = 1000;
 
 const unavailable = dockerUnavailableReason();
 if (unavailable && process.env.CI) throw new Error(`The container tests must run in CI: ${unavailable}.`);
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function spawnRun(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(command, args, { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolvePromise({ code: code ?? -1, stdout, stderr }));
-  });
-}
 
 /**
  * `docker run` for one task, translated from what the factory hands DockerOperator (see
@@ -278,7 +256,7 @@ describe.skipIf(unavailable !== null)(`the extractor image (${unavailable ?? "Do
     // The same five steps from source, with the same environment.
     for (const task of spec.tasks) {
       const argv = task.command.map((p) => p.replaceAll("{{ ds }}", DAY).replace(/^\/lake$/, sourceLake));
-      const r = await spawnRun(TSX, [CLI_ENTRY, ...argv], {
+      const r = await spawnCli(TSX, [CLI_ENTRY, ...argv], {
         PATH: process.env.PATH,
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
         // Workspace packages from their TypeScript source (their `development` export condition).

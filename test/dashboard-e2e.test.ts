@@ -1,13 +1,11 @@
-import { mkdtemp, rm } from "node:fs/promises";
 import { request } from "node:http";
-import { networkInterfaces, tmpdir } from "node:os";
-import { join } from "node:path";
-import { type FakeOpenAq, startFakeOpenAq } from "@openaq-lakehouse/fake-openaq";
+import { networkInterfaces } from "node:os";
+import { runCli } from "@openaq-lakehouse/extractor";
 import { addDays, formatIsoDay } from "@openaq-lakehouse/pipeline-core";
 import { type HeadlessChromium, launchChromium } from "@openaq-lakehouse/test-support/chromium";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../packages/extractor/src/cli/cli.js";
+import { type E2eWorld, startE2e } from "./e2e-support.js";
 
 /**
  * `openaq-pipeline dashboard` after a backfill on the embedded default, driven in Debian's headless
@@ -40,7 +38,7 @@ const VN_AQI_COLOURS: Record<number, string> = {
   6: "#7e0023",
 };
 
-let fake: FakeOpenAq;
+let e2e: E2eWorld;
 let lake: string;
 let chromium: HeadlessChromium;
 let stopDashboard: AbortController;
@@ -51,34 +49,20 @@ const views: Record<"dev" | "prod", { latest: Row[]; daily: Row[] }> = {
   prod: { latest: [], daily: [] },
 };
 
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const code = await runCli(argv, {
-    stdout: { write: (t: string) => (out += t) },
-    stderr: { write: (t: string) => (err += t) },
-    env: { OPENAQ_BASE_URL: fake.url, OPENAQ_API_KEY: KEY, OPENAQ_REQUESTS_PER_MINUTE: "100000" },
-  });
-  return { code, out, err };
-}
-
 async function query(sql: string, env: "dev" | "prod"): Promise<Row[]> {
-  const r = await cli(["query", sql, "--env", env, "--lake", lake, "--format", "json"]);
-  expect(r.code, r.err).toBe(0);
-  return JSON.parse(r.out) as Row[];
+  const r = await e2e.cli(["query", sql, "--env", env, "--lake", lake, "--format", "json"]);
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as Row[];
 }
 
 beforeAll(async () => {
-  fake = await startFakeOpenAq({
-    apiKeys: [KEY],
-    rateLimit: { perWindow: 100_000, windowMs: 1_000, perHour: 10_000_000 },
-  });
-  lake = await mkdtemp(join(tmpdir(), "dashboard-e2e-"));
+  e2e = await startE2e("dashboard-e2e", KEY);
+  lake = e2e.dir;
   for (const [env, from] of [
     ["dev", addDays(TODAY, -3)],
     ["prod", addDays(TODAY, -1)],
   ] as const) {
-    const r = await cli([
+    const r = await e2e.cli([
       "backfill",
       "--env",
       env,
@@ -89,7 +73,7 @@ beforeAll(async () => {
       "--lake",
       lake,
     ]);
-    expect(r.code, r.err).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     views[env].latest = await query(`SELECT * FROM openaq_${env}.view_latest_aqi ORDER BY location_id`, env);
     views[env].daily = await query(
       `SELECT * FROM openaq_${env}.view_daily_average ORDER BY location_id, day`,
@@ -122,8 +106,7 @@ afterAll(async () => {
   await chromium?.close();
   stopDashboard?.abort();
   expect(await dashboardExit).toBe(0);
-  await fake?.close();
-  if (lake) await rm(lake, { recursive: true, force: true });
+  await e2e?.close();
 });
 
 /**

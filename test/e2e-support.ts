@@ -1,18 +1,69 @@
-import { readdir, readFile } from "node:fs/promises";
-import { join, relative } from "node:path";
-import type { FakeOpenAq } from "@openaq-lakehouse/fake-openaq";
+import { readFile, rm } from "node:fs/promises";
+import { relative } from "node:path";
+import { runCli } from "@openaq-lakehouse/extractor";
+import { type FakeOpenAq, startFakeOpenAq } from "@openaq-lakehouse/fake-openaq";
 import { toJson } from "@openaq-lakehouse/fake-openaq/json";
 import { measurementJson, periodEnds } from "@openaq-lakehouse/fake-openaq/responses";
 import { decodeParquet, type IsoDay, utcDayWindow } from "@openaq-lakehouse/pipeline-core";
+import { type CliResult, captured } from "@openaq-lakehouse/test-support/cli";
+import { readTree, tempLake } from "@openaq-lakehouse/test-support/lake";
 
 /**
- * Shared pieces of the end-to-end tests: a byte-level snapshot of a lake folder, and an oracle
- * that derives the expected processed rows of a day straight from the local OpenAQ server's
- * catalog (its own deterministic series), independently of the pipeline's code.
+ * Shared pieces of the end-to-end tests: the local OpenAQ server, a work folder and the CLI pointed
+ * at them; a byte-level snapshot of a lake folder; and an oracle that derives the expected processed
+ * rows of a day straight from the local OpenAQ server's catalog (its own deterministic series),
+ * independently of the pipeline's code.
  */
+
+/** What an end-to-end suite runs against; `close()` stops the server and removes the folder. */
+export interface E2eWorld {
+  server: FakeOpenAq;
+  /** An empty temp folder for the suite's lakes. */
+  dir: string;
+  /** The OPENAQ_* environment that points the CLI at the server. */
+  env: Record<string, string>;
+  /** The CLI run in this process on `env` (plus `extraEnv`), with its output captured. */
+  cli(argv: string[], extraEnv?: Record<string, string>): Promise<CliResult>;
+  close(): Promise<void>;
+}
+
+/**
+ * The local OpenAQ server accepting `key`, a work folder named after `name`, and the CLI's
+ * environment for them (`env` adds to it). A one-second rate window keeps injected 429s (which carry
+ * x-ratelimit-reset) cheap to wait out; the client's own limit is lifted so it never waits on itself.
+ */
+export async function startE2e(
+  name: string,
+  key: string,
+  env: Record<string, string> = {},
+): Promise<E2eWorld> {
+  const server = await startFakeOpenAq({
+    apiKeys: [key],
+    rateLimit: { perWindow: 100_000, windowMs: 1_000, perHour: 10_000_000 },
+  });
+  const dir = await tempLake(name);
+  const cliEnv = {
+    OPENAQ_BASE_URL: server.url,
+    OPENAQ_API_KEY: key,
+    OPENAQ_REQUESTS_PER_MINUTE: "100000",
+    ...env,
+  };
+  return {
+    server,
+    dir,
+    env: cliEnv,
+    cli: (argv, extraEnv = {}) => captured((io) => runCli(argv, { ...io, env: { ...cliEnv, ...extraEnv } })),
+    async close() {
+      await server.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
 
 /** Layers compared for "byte-identical": raw bodies and manifest, processed, quarantine. */
 const DATA_LAYERS = /^(dev|prod)\/(raw|processed|quarantine)\//;
+/** A raw run manifest's name: `run-{id}.manifest.json`. */
+const RUN_MANIFEST = /^run-.+\.manifest\.json$/;
 
 /**
  * Every object of the data layers, keyed by lake key. Raw is write-once: every extract run adds its
@@ -22,44 +73,28 @@ const DATA_LAYERS = /^(dev|prod)\/(raw|processed|quarantine)\//;
  * Two lakes with the same snapshot hold the same bodies and the same newest answer.
  */
 export async function lakeSnapshot(root: string): Promise<Map<string, string>> {
+  const keys = new Map<string, Buffer>();
+  for (const [path, bytes] of await readTree(root))
+    keys.set(relative(root, path).split("\\").join("/"), bytes);
+  const folderOf = (key: string) => key.slice(0, key.lastIndexOf("/") + 1);
   const out = new Map<string, string>();
-  async function walk(dir: string): Promise<void> {
-    let entries: import("node:fs").Dirent[];
-    try {
-      entries = await readdir(dir, { withFileTypes: true });
-    } catch {
-      return;
+  for (const [key, bytes] of keys) {
+    const name = key.slice(folderOf(key).length);
+    if (!DATA_LAYERS.test(key) || name.startsWith(".tmp-")) continue;
+    if (RUN_MANIFEST.test(name)) {
+      const newest = [...keys.keys()]
+        .filter((k) => folderOf(k) === folderOf(key) && RUN_MANIFEST.test(k.slice(folderOf(k).length)))
+        .sort()
+        .at(-1);
+      if (key === newest) out.set(`${folderOf(key)}run-(newest).manifest.json`, normalizedManifest(bytes));
+      continue;
     }
-    for (const e of entries) {
-      const path = join(dir, e.name);
-      if (e.isDirectory()) await walk(path);
-      else {
-        const key = relative(root, path).split("\\").join("/");
-        if (!DATA_LAYERS.test(key) || e.name.startsWith(".tmp-")) continue;
-        let bytes = await readFile(path);
-        if (/\/run-[^/]+\.manifest\.json$/.test(key)) {
-          const newest = entries
-            .map((x) => x.name)
-            .filter((n) => /^run-.+\.manifest\.json$/.test(n))
-            .sort()
-            .at(-1);
-          if (e.name !== newest) continue;
-          out.set(
-            key.replace(/run-[^/]+\.manifest\.json$/, "run-(newest).manifest.json"),
-            normalizedManifest(bytes),
-          );
-          continue;
-        }
-        if (key.endsWith(".meta.json")) {
-          const meta = JSON.parse(bytes.toString("utf8")) as Record<string, unknown>;
-          meta.fetchedAt = "(clock)";
-          bytes = Buffer.from(JSON.stringify(meta));
-        }
-        out.set(key, bytes.toString("base64"));
-      }
-    }
+    if (key.endsWith(".meta.json")) {
+      const meta = JSON.parse(bytes.toString("utf8")) as Record<string, unknown>;
+      meta.fetchedAt = "(clock)";
+      out.set(key, Buffer.from(JSON.stringify(meta)).toString("base64"));
+    } else out.set(key, bytes.toString("base64"));
   }
-  await walk(root);
   return out;
 }
 

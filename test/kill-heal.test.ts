@@ -1,12 +1,10 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { type FakeOpenAq, startFakeOpenAq } from "@openaq-lakehouse/fake-openaq";
+import { baseEnv, CLI_ENTRY, REPO_ROOT } from "@openaq-lakehouse/test-support/cli";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../packages/extractor/src/cli/cli.js";
-import { lakeSnapshot } from "./e2e-support.js";
+import { type E2eWorld, lakeSnapshot, startE2e } from "./e2e-support.js";
 
 /**
  * Crash safety (README.md, "Lake integrity"): `openaq-pipeline run` is SIGKILLed at several points
@@ -16,28 +14,10 @@ import { lakeSnapshot } from "./e2e-support.js";
 
 const KEY = "kill-heal-key-5e0d3b9a7c1f4e2d8b6a0c9e7f5d3b1a";
 const DAY = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
-const ROOT = join(import.meta.dirname, "..");
-const ENTRY = join(ROOT, "packages/extractor/src/cli/main.ts");
 
-let server: FakeOpenAq;
+let e2e: E2eWorld;
 let work: string;
 let reference: Map<string, string>;
-
-function childEnv(): NodeJS.ProcessEnv {
-  return {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-    // Workspace packages run from their TypeScript source (their `development` export condition).
-    NODE_OPTIONS: "--conditions=development",
-    OPENAQ_BASE_URL: server.url,
-    OPENAQ_API_KEY: KEY,
-    OPENAQ_RETRY_BASE_MS: "1",
-    OPENAQ_REQUESTS_PER_MINUTE: "100000",
-    // Two requests in flight: the kill lands with most of the sensors still to fetch.
-    OPENAQ_CONCURRENCY: "2",
-  };
-}
 
 interface KillPoint {
   name: string;
@@ -81,7 +61,7 @@ function runAndKill(
       [
         "--import",
         "tsx",
-        ENTRY,
+        CLI_ENTRY,
         "run",
         "--lookback",
         "0",
@@ -93,8 +73,8 @@ function runAndKill(
         "json",
       ],
       {
-        cwd: ROOT,
-        env: childEnv(),
+        cwd: REPO_ROOT,
+        env: baseEnv(e2e.env),
         stdio: ["ignore", "ignore", "pipe"],
       },
     );
@@ -119,31 +99,24 @@ function runAndKill(
 }
 
 async function heal(lake: string): Promise<void> {
-  let stderr = "";
-  const code = await runCli(["run", "--lookback", "0", "--lake", lake, "--date", DAY], {
-    stdout: { write: () => true },
-    stderr: { write: (t: string) => (stderr += t) },
-    env: childEnv(),
-  });
-  expect(code, stderr).toBe(0);
+  const r = await e2e.cli(["run", "--lookback", "0", "--lake", lake, "--date", DAY]);
+  expect(r.code, r.stderr).toBe(0);
 }
 
 beforeAll(async () => {
-  server = await startFakeOpenAq({
-    apiKeys: [KEY],
-    rateLimit: { perWindow: 100_000, windowMs: 1_000, perHour: 10_000_000 },
+  e2e = await startE2e("kill-heal", KEY, {
+    OPENAQ_RETRY_BASE_MS: "1",
+    // Two requests in flight: the kill lands with most of the sensors still to fetch.
+    OPENAQ_CONCURRENCY: "2",
   });
-  work = await mkdtemp(join(tmpdir(), "kill-heal-"));
+  work = e2e.dir;
   const clean = join(work, "clean");
   await heal(clean);
   reference = await lakeSnapshot(clean);
   expect(reference.size).toBeGreaterThan(10);
 }, 120_000);
 
-afterAll(async () => {
-  await server.close();
-  await rm(work, { recursive: true, force: true });
-});
+afterAll(() => e2e?.close());
 
 describe("SIGKILL mid-run, then a normal run", () => {
   const lake = () => join(work, "killed");

@@ -2,11 +2,11 @@ import { createHash } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { extractDay, OpenAqClient, type RawRunManifest, transformDay } from "@openaq-lakehouse/extractor";
 import type { FakeOpenAq } from "@openaq-lakehouse/fake-openaq";
 import {
   createS3Client,
   decodeParquet,
-  isPipelineError,
   LocalFolderStore,
   leaseDayPrefix,
   leaseKey,
@@ -14,19 +14,16 @@ import {
   type MeasurementRow,
   measurements,
   type ObjectStore,
-  type PipelineError,
   partitionPrefix,
   rawBodyName,
   rawRunManifestName,
   S3Store,
   writePartition,
 } from "@openaq-lakehouse/pipeline-core";
+import { failure } from "@openaq-lakehouse/test-support/narrow";
+import { DAY, startTestServer, testClientOptions } from "@openaq-lakehouse/test-support/openaq";
 import { startRadosgw } from "@openaq-lakehouse/test-support/radosgw";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RawRunManifest } from "../packages/extractor/src/raw/names.js";
-import { extractDay } from "../packages/extractor/src/steps/extract.js";
-import { transformDay } from "../packages/extractor/src/steps/transform.js";
-import { DAY, startTestServer, testClient } from "../packages/extractor/test/support/fake.js";
 
 /**
  * The lake's integrity promises, on the local store and on a real S3 server that honours
@@ -79,15 +76,6 @@ async function snapshot(store: ObjectStore, prefix: string): Promise<Map<string,
     out.set(key, Buffer.from((await store.get(key)) as Uint8Array).toString("base64"));
   }
   return out;
-}
-
-async function failure(p: Promise<unknown>): Promise<PipelineError> {
-  const e = await p.then(
-    () => undefined,
-    (x: unknown) => x,
-  );
-  if (!isPipelineError(e)) throw new Error(`expected a PipelineError, got ${String(e)}`);
-  return e;
 }
 
 async function manifestOf(store: ObjectStore, runId: string): Promise<RawRunManifest> {
@@ -143,15 +131,19 @@ describe.each(CASES)("lake integrity on the $name store", ({ open }) => {
     await close?.();
   });
 
+  /** Extracts DAY into the store from `api`, as the pipeline would. */
+  const extractFrom = (api: FakeOpenAq) =>
+    extractDay({ store, env: ENV, day: DAY, client: new OpenAqClient(testClientOptions(api)) });
+
   it("keeps the first answer byte for byte when a re-extract gets a different one, and replays it with a raw run id", async () => {
-    const early = await extractDay({ store, env: ENV, day: DAY, client: testClient(late) });
+    const early = await extractFrom(late);
     firstRun = early.runId;
     const firstRaw = await snapshot(store, `${ENV}/raw/`);
     const earlyRows = (await transformDay({ store, env: ENV, day: DAY })).rows.measurements;
     const earlyProcessed = await snapshot(store, PROCESSED);
 
     // Lookback: the day is fetched again once the late hours have arrived.
-    const full = await extractDay({ store, env: ENV, day: DAY, client: testClient(server) });
+    const full = await extractFrom(server);
     const raw = await snapshot(store, `${ENV}/raw/`);
     for (const [key, body] of firstRaw) expect(raw.get(key), key).toBe(body);
     const fullRows = (await transformDay({ store, env: ENV, day: DAY })).rows.measurements;
@@ -159,7 +151,7 @@ describe.each(CASES)("lake integrity on the $name store", ({ open }) => {
 
     // An unchanged answer stores nothing but its manifest, and rewrites identical partitions.
     const fullProcessed = await snapshot(store, PROCESSED);
-    const again = await extractDay({ store, env: ENV, day: DAY, client: testClient(server) });
+    const again = await extractFrom(server);
     expect(again.objectsWritten).toBe(1);
     await transformDay({ store, env: ENV, day: DAY });
     expect(await snapshot(store, PROCESSED)).toEqual(fullProcessed);

@@ -1,11 +1,9 @@
-import { cp, mkdtemp, readdir, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { cp, readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { type FakeOpenAq, startFakeOpenAq } from "@openaq-lakehouse/fake-openaq";
 import { totalCount } from "@openaq-lakehouse/pipeline-core";
+import type { CliResult } from "@openaq-lakehouse/test-support/cli";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../packages/extractor/src/cli/cli.js";
-import { expectedDay, keysOf, lakeSnapshot, parquetRows } from "./e2e-support.js";
+import { type E2eWorld, expectedDay, keysOf, lakeSnapshot, parquetRows, startE2e } from "./e2e-support.js";
 
 /**
  * The data path end to end on the local OpenAQ server (real HTTP, real shapes, injected faults):
@@ -17,63 +15,36 @@ const DAY = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
 const [Y, M, D] = DAY.split("-");
 const PART = `year=${Y}/month=${M}/day=${D}`;
 
-let server: FakeOpenAq;
+let e2e: E2eWorld;
 let work: string;
 let reference: string;
 let referenceSnapshot: Map<string, string>;
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function pipeline(argv: string[], extraEnv: Record<string, string> = {}): Promise<Result> {
-  let stdout = "";
-  let stderr = "";
-  const code = await runCli(argv, {
-    stdout: { write: (t: string) => (stdout += t) },
-    stderr: { write: (t: string) => (stderr += t) },
-    env: {
-      OPENAQ_BASE_URL: server.url,
-      OPENAQ_API_KEY: KEY,
-      OPENAQ_RETRY_BASE_MS: "1",
-      OPENAQ_MAX_RETRIES: "10",
-      OPENAQ_REQUESTS_PER_MINUTE: "100000",
-      OPENAQ_TIMEOUT_MS: "2000",
-      ...extraEnv,
-    },
-  });
-  return { code, stdout, stderr };
-}
-
 async function extractAndTransform(lake: string, extraEnv: Record<string, string> = {}): Promise<void> {
   for (const step of ["extract", "transform"]) {
-    const r = await pipeline([step, "--lake", lake, "--date", DAY], extraEnv);
+    const r = await e2e.cli([step, "--lake", lake, "--date", DAY], extraEnv);
     expect(r.code, `${step}: ${r.stderr}`).toBe(0);
   }
 }
 
 beforeAll(async () => {
-  // A one-second rate window keeps injected 429s (which carry x-ratelimit-reset) cheap to wait out.
-  server = await startFakeOpenAq({
-    apiKeys: [KEY],
-    rateLimit: { perWindow: 100_000, windowMs: 1_000, perHour: 10_000_000 },
+  // Fast retries for the injected faults, and a short timeout for the slow answers.
+  e2e = await startE2e("e2e", KEY, {
+    OPENAQ_RETRY_BASE_MS: "1",
+    OPENAQ_MAX_RETRIES: "10",
+    OPENAQ_TIMEOUT_MS: "2000",
   });
-  work = await mkdtemp(join(tmpdir(), "e2e-"));
+  work = e2e.dir;
   reference = join(work, "reference");
   await extractAndTransform(reference);
   referenceSnapshot = await lakeSnapshot(reference);
 }, 120_000);
 
-afterAll(async () => {
-  await server.close();
-  await rm(work, { recursive: true, force: true });
-});
+afterAll(() => e2e?.close());
 
 describe("extract + transform for one day", () => {
   it("gives exactly the expected rows", async () => {
-    const expected = expectedDay(server, DAY);
+    const expected = expectedDay(e2e.server, DAY);
     expect(expected.measurements.length).toBeGreaterThan(1000);
     const rows = await parquetRows(join(reference, `dev/processed/measurements/${PART}/part-00000.parquet`));
     expect(rows.length).toBe(expected.measurements.length);
@@ -117,8 +88,8 @@ describe("extract + transform for one day", () => {
 
   it("with faults injected at 20% of requests, the lake ends byte-identical to the fault-free run", async () => {
     const faulty = join(work, "faulty");
-    server.resetStats();
-    server.setFaults({
+    e2e.server.resetStats();
+    e2e.server.setFaults({
       rate: 0.2,
       seed: 7,
       slowMs: 3_000,
@@ -127,10 +98,10 @@ describe("extract + transform for one day", () => {
     try {
       await extractAndTransform(faulty);
     } finally {
-      server.setFaults({});
+      e2e.server.setFaults({});
     }
-    const injected = totalCount(server.stats.faults);
-    expect(injected / server.stats.requests).toBeGreaterThan(0.1);
+    const injected = totalCount(e2e.server.stats.faults);
+    expect(injected / e2e.server.stats.requests).toBeGreaterThan(0.1);
     expect(await lakeSnapshot(faulty)).toEqual(referenceSnapshot);
   }, 120_000);
 
@@ -138,16 +109,16 @@ describe("extract + transform for one day", () => {
     const broken = join(work, "broken");
     await cp(reference, broken, { recursive: true });
     // A sensor with readings on the day, so extract certainly asks for it.
-    const sensorId = expectedDay(server, DAY).measurements[0]?.sensor_id as number;
+    const sensorId = expectedDay(e2e.server, DAY).measurements[0]?.sensor_id as number;
     expect(sensorId).toBeGreaterThan(0);
-    server.setFaults({ forced: [{ sensorId, kind: "500" }] });
-    let r: Result;
+    e2e.server.setFaults({ forced: [{ sensorId, kind: "500" }] });
+    let r: CliResult;
     try {
-      r = await pipeline(["run", "--lookback", "0", "--lake", broken, "--date", DAY], {
+      r = await e2e.cli(["run", "--lookback", "0", "--lake", broken, "--date", DAY], {
         OPENAQ_MAX_RETRIES: "2",
       });
     } finally {
-      server.setFaults({});
+      e2e.server.setFaults({});
     }
     expect(r.code).toBe(1);
     const sentence = r.stderr.trim().split("\n").at(-1) as string;
@@ -165,7 +136,7 @@ describe("extract + transform for one day", () => {
       expect(snapshot.get(key)).toBe(referenceSnapshot.get(key));
     expect(keysOf(snapshot, "processed")).toEqual(keysOf(referenceSnapshot, "processed"));
     // Raw is write-once: the earlier good run is still there, and transform replays it unchanged.
-    const t = await pipeline(["transform", "--lake", broken, "--date", DAY]);
+    const t = await e2e.cli(["transform", "--lake", broken, "--date", DAY]);
     expect(t.code, t.stderr).toBe(0);
     const replayed = await lakeSnapshot(broken);
     for (const key of keysOf(referenceSnapshot, "processed"))

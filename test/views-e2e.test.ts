@@ -1,11 +1,6 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { type FakeOpenAq, startFakeOpenAq } from "@openaq-lakehouse/fake-openaq";
 import { addDays, formatIsoDay } from "@openaq-lakehouse/pipeline-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../packages/extractor/src/cli/cli.js";
-import { expectedDay } from "./e2e-support.js";
+import { type E2eWorld, expectedDay, startE2e } from "./e2e-support.js";
 import {
   epaAqi,
   nowcast,
@@ -34,25 +29,14 @@ const HOUR = 3_600_000;
 const VIETNAM_OFFSET = 7 * HOUR;
 const POLLUTANTS = ["pm25", "pm10", "no2", "o3", "co", "so2"];
 
-let server: FakeOpenAq;
+let e2e: E2eWorld;
 let lake: string;
 let stdout = "";
 
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const code = await runCli(argv, {
-    stdout: { write: (t: string) => (out += t) },
-    stderr: { write: (t: string) => (err += t) },
-    env: { OPENAQ_BASE_URL: server.url, OPENAQ_API_KEY: KEY, OPENAQ_REQUESTS_PER_MINUTE: "100000" },
-  });
-  return { code, out, err };
-}
-
 async function query(sql: string): Promise<Array<Record<string, unknown>>> {
-  const r = await cli(["query", sql, "--lake", lake, "--format", "json"]);
-  expect(r.code, r.err).toBe(0);
-  return JSON.parse(r.out) as Array<Record<string, unknown>>;
+  const r = await e2e.cli(["query", sql, "--lake", lake, "--format", "json"]);
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as Array<Record<string, unknown>>;
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -82,13 +66,10 @@ function hourlyMeans(rows: Valid[], hourOf: (at: number) => number): Map<string,
 }
 
 beforeAll(async () => {
-  server = await startFakeOpenAq({
-    apiKeys: [KEY],
-    rateLimit: { perWindow: 100_000, windowMs: 1_000, perHour: 10_000_000 },
-  });
-  lake = await mkdtemp(join(tmpdir(), "views-e2e-"));
+  e2e = await startE2e("views-e2e", KEY);
+  lake = e2e.dir;
   // Older days by backfill (validate would call them stale), then the usual daily run for yesterday.
-  const back = await cli([
+  const back = await e2e.cli([
     "backfill",
     "--from",
     DAYS[0] as string,
@@ -97,11 +78,11 @@ beforeAll(async () => {
     "--lake",
     lake,
   ]);
-  expect(back.code, back.err).toBe(0);
-  const run = await cli(["run", "--date", DAYS[2] as string, "--lake", lake, "--show"]);
-  expect(run.code, run.err).toBe(0);
-  stdout = run.out;
-  const all = DAYS.flatMap((d) => expectedDay(server, d).measurements);
+  expect(back.code, back.stderr).toBe(0);
+  const run = await e2e.cli(["run", "--date", DAYS[2] as string, "--lake", lake, "--show"]);
+  expect(run.code, run.stderr).toBe(0);
+  stdout = run.stdout;
+  const all = DAYS.flatMap((d) => expectedDay(e2e.server, d).measurements);
   flagged = all.filter((m) => m.has_flags === true).length;
   valid = all.flatMap((m) => {
     const value = ugm3(m as { parameter: string; unit: string; value: number; has_flags: boolean });
@@ -120,10 +101,7 @@ beforeAll(async () => {
   expect(flagged).toBeGreaterThan(0); // the server flags about 1% of readings: they must not count
 }, 180_000);
 
-afterAll(async () => {
-  await server.close();
-  await rm(lake, { recursive: true, force: true });
-});
+afterAll(() => e2e?.close());
 
 describe("run over several days on the embedded default, then the serving views", () => {
   it("view_latest_aqi: NowCast, US EPA AQI and hourly VN_AQI of each location's latest complete hour", async () => {

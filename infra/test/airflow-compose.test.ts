@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { must } from "@openaq-lakehouse/test-support/narrow";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import {
@@ -9,7 +10,7 @@ import {
   memoryBudget,
   OS_RESERVE_MIB,
 } from "../src/airflow/index.js";
-import { hostOptions, inspectDags, must, writeBundle } from "./airflow-fixtures.js";
+import { hostOptions, inspectDags, writeBundle } from "./airflow-fixtures.js";
 
 /**
  * Checks the Compose file as a reader of the YAML would, without trusting the TypeScript that wrote

@@ -2,6 +2,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_LOOKBACK_DAYS } from "@openaq-lakehouse/pipeline-core";
+import { must } from "@openaq-lakehouse/test-support/narrow";
 import { describe, expect, it } from "vitest";
 import { renderDagSpec } from "../src/airflow/dag-spec.js";
 import {
@@ -22,7 +23,6 @@ import {
   type InspectedDag,
   type InspectedTask,
   inspectDags,
-  must,
   pythonCompiles,
   REPO_ROOT,
   writeBundle,

@@ -44,12 +44,6 @@ export function hostOptions(overrides: Partial<AirflowHostOptions> = {}): Airflo
   };
 }
 
-/** The value, or a test failure naming what was missing (instead of a non-null assertion). */
-export function must<T>(value: T | null | undefined, what: string): T {
-  if (value === null || value === undefined) throw new Error(`missing ${what}`);
-  return value;
-}
-
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `openaq-airflow-${prefix}-`));
 }

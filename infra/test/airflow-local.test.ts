@@ -1,12 +1,13 @@
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { must } from "@openaq-lakehouse/test-support/narrow";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { airflowBundleFiles } from "../src/airflow/index.js";
 import { writeLocalBundle } from "../src/airflow/local.js";
 import { parseLocalModeArgs } from "../src/airflow/local-command.js";
-import { hostOptions, inspectDags, must, REPO_ROOT, tempDir } from "./airflow-fixtures.js";
+import { hostOptions, inspectDags, REPO_ROOT, tempDir } from "./airflow-fixtures.js";
 
 const IMAGE_ID = `localhost:5000/openaq-pipeline@sha256:${"9c".repeat(32)}`;
 

@@ -7,8 +7,11 @@ import {
   gluePartitionKeys,
   partitionProjectionParameters,
 } from "@openaq-lakehouse/pipeline-core";
+import { must } from "@openaq-lakehouse/test-support/narrow";
+import type * as aws from "@pulumi/aws";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
+  inputsOf,
   installMocks,
   MOCK,
   type MockedStack,
@@ -16,7 +19,7 @@ import {
   one,
   policyOf,
   settle,
-} from "./support/pulumi-mocks.js";
+} from "../src/mocks/index.js";
 
 /** The Glue tables come from the pipeline-core schemas: one definition, no copy. */
 
@@ -69,12 +72,13 @@ describe("EnvironmentCatalog", () => {
   });
 
   it("makes the optional crawler unable to change table definitions (so projection settings stay)", () => {
-    const crawler = one(stack.resources, "aws:glue/crawler:Crawler").inputs as Record<string, any>;
+    const crawler = inputsOf<aws.glue.CrawlerArgs>(one(stack.resources, "aws:glue/crawler:Crawler"));
     expect(crawler.name).toBe("openaq-dev-processed");
     expect(crawler.schemaChangePolicy).toEqual({ updateBehavior: "LOG", deleteBehavior: "LOG" });
-    expect(JSON.parse(crawler.configuration).CrawlerOutput.Partitions.AddOrUpdateBehavior).toBe(
-      "InheritFromTable",
-    );
+    const configuration = JSON.parse(must(crawler.configuration, "the crawler's configuration")) as {
+      CrawlerOutput: { Partitions: { AddOrUpdateBehavior: string } };
+    };
+    expect(configuration.CrawlerOutput.Partitions.AddOrUpdateBehavior).toBe("InheritFromTable");
     expect(crawler.catalogTargets).toEqual([{ databaseName: "openaq_dev", tables: Object.keys(DATASETS) }]);
     expect(crawler.schedule).toBe("cron(15 3 * * ? *)");
   });
@@ -84,7 +88,10 @@ describe("EnvironmentCatalog", () => {
     const actions = doc.Statement.flatMap((s) => s.Action as string[]);
     expect(actions).not.toContain("glue:UpdateTable");
     expect(actions).not.toContain("glue:CreateTable");
-    const read = doc.Statement.find((s) => s.Sid === "ReadProcessed")!;
+    const read = must(
+      doc.Statement.find((s) => s.Sid === "ReadProcessed"),
+      "statement ReadProcessed of the crawler's policy",
+    );
     expect(read.Resource).toEqual(
       Object.keys(DATASETS).map((d) => `arn:aws:s3:::${BUCKET}/dev/processed/${d}/*`),
     );

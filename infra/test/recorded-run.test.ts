@@ -18,13 +18,9 @@ import {
   formatIsoDay,
   LAKE_CONTRACT,
 } from "@openaq-lakehouse/pipeline-core";
+import { S3RVER_CREDENTIALS, type S3rverHandle, startS3rver } from "@openaq-lakehouse/test-support/s3rver";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import {
-  S3RVER_CREDENTIALS,
-  type S3rverHandle,
-  startS3rver,
-} from "../../packages/pipeline-core/test/support/s3rver.js";
 import {
   apiKeyParameterName,
   pipelinePolicy,

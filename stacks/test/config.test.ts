@@ -1,15 +1,14 @@
 import { resolve } from "node:path";
+import { installMocks, readStackConfig } from "@openaq-lakehouse/infra/mocks";
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
-import { PLATFORM_OUTPUTS } from "../../infra/test/support/platform-outputs.js";
-import { installMocks } from "../../infra/test/support/pulumi-mocks.js";
-import { readStackConfig } from "../../infra/test/support/stack-config.js";
 import { ConfigError, ConfigReader, type ConfigSource } from "../src/config/config-reader.js";
 import { parseDags } from "../src/config/platform-config.js";
+import { PLATFORM_OUTPUTS } from "./support/platform-outputs.js";
+import { ROOT } from "./support/run-stack.js";
 
 /** A wrong or missing value stops the program before any resource, with a message naming the key. */
 
-const ROOT = resolve(import.meta.dirname, "../..");
 const platformFile = () => readStackConfig(resolve(ROOT, "Pulumi.platform.yaml"));
 const devFile = () => readStackConfig(resolve(ROOT, "Pulumi.dev.yaml"));
 

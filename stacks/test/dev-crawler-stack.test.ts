@@ -1,7 +1,7 @@
 import { checkResources } from "@openaq-lakehouse/infra";
+import { MOCK, one, policyOf } from "@openaq-lakehouse/infra/mocks";
 import { describe, expect, it } from "vitest";
-import { MOCK, one, policyOf } from "../../infra/test/support/pulumi-mocks.js";
-import { runEnvironmentStack } from "./support/environment-stack.js";
+import { runEnvironmentStack } from "./support/run-stack.js";
 
 describe("dev stack with the optional crawler", () => {
   it("adds the crawler, lets dev's pipeline role start it, and still passes every rule", async () => {

@@ -1,16 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { owoxDataMarts, owoxStorageTitle } from "../src/environment/owox-output.js";
-import { encodeOwoxApiKey } from "../src/owox/api-key.js";
 import {
   LOOKER_LINKING_API_BASE,
   lookerLinkingUrl,
   OWOX_LOOKER_CONNECTOR_ID,
 } from "../src/owox/looker-link.js";
-import { main } from "../src/owox/main.js";
-import { FakeOwoxServer } from "./support/fake-owox-server.js";
+import { owoxSyncHarness } from "./support/owox-sync.js";
 
 /**
  * The Looker Studio Linking API URL the OWOX sync prints for each environment: a report created from
@@ -76,57 +71,25 @@ describe("lookerLinkingUrl", () => {
 });
 
 describe("owox:sync prints the Linking API URL of Dev and of Prod", () => {
-  const server = new FakeOwoxServer();
-  const dir = mkdtempSync(join(tmpdir(), "looker-link-"));
-  let apiKey: string;
+  const { server, writeOutput, run, apiKey } = owoxSyncHarness("looker-link");
 
-  beforeAll(async () => {
-    const origin = await server.start();
-    apiKey = encodeOwoxApiKey({
-      apiOrigin: origin,
-      apiKeyId: server.apiKeyId,
-      apiKeySecret: server.apiKeySecret,
-    });
-  });
-  afterAll(async () => {
-    await server.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  async function sync(env: "dev" | "prod", args: string[] = []) {
-    const file = join(dir, `${env}.json`);
-    writeFileSync(
-      file,
-      JSON.stringify({
-        owox: {
-          environment: env,
-          storage: {
-            type: "AWS_ATHENA",
-            title: owoxStorageTitle(env),
-            config: { region: "ap-southeast-1", outputBucket: `owox-${env}-results` },
-            credentials: {
-              accessKeyId: `AKIA${env.toUpperCase()}0000000001`,
-              secretAccessKey: `${env}/secret`,
-            },
+  function sync(env: "dev" | "prod", args: string[] = []) {
+    const file = writeOutput({
+      owox: {
+        environment: env,
+        storage: {
+          type: "AWS_ATHENA",
+          title: owoxStorageTitle(env),
+          config: { region: "ap-southeast-1", outputBucket: `owox-${env}-results` },
+          credentials: {
+            accessKeyId: `AKIA${env.toUpperCase()}0000000001`,
+            secretAccessKey: `${env}/secret`,
           },
-          dataMarts: owoxDataMarts(env),
         },
-      }),
-    );
-    let stdout = "";
-    const out = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
-      stdout += String(chunk);
-      return true;
+        dataMarts: owoxDataMarts(env),
+      },
     });
-    try {
-      const code = await main(["--from", file, ...args], {
-        OWOX_API_KEY: apiKey,
-        LOOKER_TEMPLATE_REPORT_ID: "tmplEnv",
-      });
-      return { code, stdout };
-    } finally {
-      out.mockRestore();
-    }
+    return run(["--from", file, ...args], { OWOX_API_KEY: apiKey(), LOOKER_TEMPLATE_REPORT_ID: "tmplEnv" });
   }
 
   function linkOf(stdout: string, env: string): URL {

@@ -1,17 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { owoxDataMarts, owoxStorageTitle } from "../src/environment/owox-output.js";
 import { encodeOwoxApiKey } from "../src/owox/api-key.js";
-import { main } from "../src/owox/main.js";
-import { FakeOwoxServer } from "./support/fake-owox-server.js";
+import { owoxSyncHarness } from "./support/owox-sync.js";
 
 /** The OWOX sync against a local server that speaks (and validates) OWOX's REST API. */
 
-const server = new FakeOwoxServer();
-const dir = mkdtempSync(join(tmpdir(), "owox-sync-"));
-let apiKey: string;
+const { server, writeOutput, run } = owoxSyncHarness("owox-sync");
 
 /** What `pulumi stack output --json --show-secrets --stack dev` prints for the dev stack. */
 function devStackOutput(
@@ -34,46 +28,6 @@ function devStackOutput(
     },
   };
 }
-
-function writeOutput(value: unknown): string {
-  const file = join(dir, `out-${Math.random().toString(36).slice(2)}.json`);
-  writeFileSync(file, JSON.stringify(value));
-  return file;
-}
-
-async function run(args: string[], env: Record<string, string | undefined> = { OWOX_API_KEY: apiKey }) {
-  let stdout = "";
-  let stderr = "";
-  const out = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
-    stderr += String(chunk);
-    return true;
-  });
-  try {
-    const code = await main(args, env as NodeJS.ProcessEnv);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
-
-beforeAll(async () => {
-  const origin = await server.start();
-  apiKey = encodeOwoxApiKey({
-    apiOrigin: origin,
-    apiKeyId: server.apiKeyId,
-    apiKeySecret: server.apiKeySecret,
-  });
-});
-
-afterAll(async () => {
-  await server.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
 
 afterEach(() => {
   server.requests.length = 0;

@@ -1,27 +1,16 @@
-import { resolve } from "node:path";
+import { ofType } from "@openaq-lakehouse/infra/mocks";
 import { describe, expect, it } from "vitest";
-import { installMocks, ofType, settle } from "../../infra/test/support/pulumi-mocks.js";
-import { readStackConfig } from "../../infra/test/support/stack-config.js";
 import { parseDags } from "../src/config/platform-config.js";
-
-const ROOT = resolve(import.meta.dirname, "../..");
+import { runPlatformStack } from "./support/run-stack.js";
 
 describe("platform stack with dev's catalog task on the crawler", () => {
   it("renders dev's DAG with CATALOG_MODE=crawler and dev's crawler name, prod's with projection", async () => {
-    const stack = await installMocks({
-      stack: "platform",
-      config: {
-        ...readStackConfig(resolve(ROOT, "Pulumi.platform.yaml")),
-        "openaq-lakehouse:alertEmail": "alerts@example.org",
-        "openaq-lakehouse:airflowAdminPassword": "correct horse battery",
-        "openaq-lakehouse:dags": JSON.stringify({
-          dev: { startDate: "2026-11-01", schedule: "0 2 * * *", catalogMode: "crawler" },
-          prod: { startDate: "2026-11-01", schedule: "30 2 * * *" },
-        }),
-      },
+    const { stack } = await runPlatformStack({
+      "openaq-lakehouse:dags": JSON.stringify({
+        dev: { startDate: "2026-11-01", schedule: "0 2 * * *", catalogMode: "crawler" },
+        prod: { startDate: "2026-11-01", schedule: "30 2 * * *" },
+      }),
     });
-    const { default: main } = await import("../src/index.js");
-    await settle(await main(), stack.resources);
     const objects = ofType(stack.resources, "aws:s3/bucketObjectv2:BucketObjectv2");
     const spec = (env: string) => {
       const file = objects.find((o) => String(o.inputs.key).endsWith(`openaq_ingestion_${env}.json`));

@@ -1,43 +1,8 @@
-import { resolve } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { AIRFLOW_BUNDLE_PREFIX, checkResources, IDLE_CHECK_SOURCE } from "@openaq-lakehouse/infra";
-import {
-  installMocks,
-  MOCK,
-  type MockedStack,
-  ofType,
-  one,
-  policyOf,
-  readStackConfig,
-  settle,
-} from "@openaq-lakehouse/infra/mocks";
+import { MOCK, type MockedStack, ofType, one, policyOf } from "@openaq-lakehouse/infra/mocks";
 import { describe, expect, it } from "vitest";
-
-const ROOT = resolve(import.meta.dirname, "../..");
-
-/** The platform program from its real stack file, plus `extra` config, under the mocks. */
-async function platform(extra: Record<string, string> = {}): Promise<MockedStack> {
-  const stack = await installMocks({
-    stack: "platform",
-    config: {
-      ...readStackConfig(resolve(ROOT, "Pulumi.platform.yaml")),
-      "openaq-lakehouse:alertEmail": "alerts@example.org",
-      "openaq-lakehouse:airflowAdminPassword": "correct horse battery",
-      ...extra,
-    },
-  });
-  const { platformProgram } = await import("../src/platform/program.js");
-  const { readPlatformConfig } = await import("../src/config/platform-config.js");
-  const { ConfigReader, pulumiConfig } = await import("../src/config/config-reader.js");
-  const outputs = platformProgram(
-    readPlatformConfig(
-      new ConfigReader(pulumiConfig(), "platform"),
-      new ConfigReader(pulumiConfig("aws"), "platform"),
-    ),
-  );
-  await settle(outputs, stack.resources);
-  return stack;
-}
+import { runPlatformStack } from "./support/run-stack.js";
 
 function bundleObject(stack: MockedStack, path: string): string {
   const obj = ofType(stack.resources, "aws:s3/bucketObjectv2:BucketObjectv2").find(
@@ -48,7 +13,7 @@ function bundleObject(stack: MockedStack, path: string): string {
 }
 
 describe("platform stack: the sleeping host (default config)", async () => {
-  const stack = await platform();
+  const { stack } = await runPlatformStack();
   const instance = one(stack.resources, "aws:ec2/instance:Instance");
 
   it("starts the host 5 minutes before each DAG's run, from the DAG schedules of Pulumi.platform.yaml", () => {
@@ -116,7 +81,7 @@ describe("platform stack: the sleeping host (default config)", async () => {
 });
 
 describe("platform stack: airflowSleep false", async () => {
-  const stack = await platform({ "openaq-lakehouse:airflowSleep": "false" });
+  const { stack } = await runPlatformStack({ "openaq-lakehouse:airflowSleep": "false" });
 
   it("keeps the host up: no schedules, no scheduler role, the idle check switched off in the bundle", () => {
     expect(ofType(stack.resources, "aws:scheduler/schedule:Schedule")).toEqual([]);

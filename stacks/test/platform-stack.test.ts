@@ -7,40 +7,27 @@ import {
   checkSecretOutputs,
   pipelineRoleName,
 } from "@openaq-lakehouse/infra";
-import { ENVIRONMENTS } from "@openaq-lakehouse/pipeline-core";
-import { beforeAll, describe, expect, it } from "vitest";
 import {
-  installMocks,
+  inputsOf,
   MOCK,
   type MockedStack,
   mockDigest,
   ofType,
   one,
   policyOf,
-  registeredUrns,
   resolved,
-  settle,
-  typeChain,
-} from "../../infra/test/support/pulumi-mocks.js";
-import { readStackConfig } from "../../infra/test/support/stack-config.js";
-
-const ROOT = resolve(import.meta.dirname, "../..");
+} from "@openaq-lakehouse/infra/mocks";
+import { ENVIRONMENTS } from "@openaq-lakehouse/pipeline-core";
+import { must } from "@openaq-lakehouse/test-support/narrow";
+import type * as aws from "@pulumi/aws";
+import { beforeAll, describe, expect, it } from "vitest";
+import { cloudResourceUrns, ROOT, runPlatformStack } from "./support/run-stack.js";
 
 let stack: MockedStack;
 let outputs: Record<string, unknown>;
 
 beforeAll(async () => {
-  stack = await installMocks({
-    stack: "platform",
-    config: {
-      ...readStackConfig(resolve(ROOT, "Pulumi.platform.yaml")),
-      "openaq-lakehouse:alertEmail": "alerts@example.org",
-      "openaq-lakehouse:airflowAdminPassword": "correct horse battery",
-    },
-  });
-  const { default: main } = await import("../src/index.js");
-  outputs = await main();
-  await settle(outputs, stack.resources);
+  ({ stack, outputs } = await runPlatformStack());
 });
 
 describe("platform stack", () => {
@@ -60,13 +47,17 @@ describe("platform stack", () => {
   it("has the data bucket with versioning and lifecycle rules for raw, quarantine and results", () => {
     const buckets = ofType(stack.resources, "aws:s3/bucket:Bucket");
     expect(buckets.map((b) => b.name)).toEqual(["openaq-lake"]);
-    const lake = buckets[0]!;
+    const lake = must(buckets[0], "the data bucket");
     expect(one(stack.resources, "aws:s3/bucketVersioning:BucketVersioning").inputs).toMatchObject({
       bucket: lake.id,
       versioningConfiguration: { status: "Enabled" },
     });
-    const rules = one(stack.resources, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
-      .inputs.rules as Array<Record<string, any>>;
+    const rules = must(
+      inputsOf<aws.s3.BucketLifecycleConfigurationArgs>(
+        one(stack.resources, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"),
+      ).rules,
+      "the data bucket's lifecycle rules",
+    );
     expect(rules.find((r) => r.id === "abort-incomplete-uploads")).toMatchObject({
       filter: {},
       abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
@@ -105,7 +96,10 @@ describe("platform stack", () => {
     expect(sse.inputs.rules).toEqual([
       { applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true },
     ]);
-    const tls = policyOf(one(stack.resources, "aws:s3/bucketPolicy:BucketPolicy")).Statement[0]!;
+    const tls = must(
+      policyOf(one(stack.resources, "aws:s3/bucketPolicy:BucketPolicy")).Statement[0],
+      "a statement in the bucket policy",
+    );
     expect(tls).toMatchObject({
       Effect: "Deny",
       Principal: "*",
@@ -259,10 +253,9 @@ describe("platform stack", () => {
   });
 
   it("registers every AWS resource inside one of the project's components", () => {
-    const urns = registeredUrns();
-    const cloud = urns.filter((u) => /^(aws|docker-build):/.test(typeChain(u).at(-1) ?? ""));
-    expect(cloud.length).toBe(stack.resources.filter((r) => /^(aws|docker-build):/.test(r.type)).length);
-    expect(cloud.filter((u) => !typeChain(u).some((t) => t.startsWith("openaq:")))).toEqual([]);
+    const cloud = cloudResourceUrns(/^(aws|docker-build):/);
+    expect(cloud.all.length).toBe(stack.resources.filter((r) => /^(aws|docker-build):/.test(r.type)).length);
+    expect(cloud.outsideComponents).toEqual([]);
   });
 
   it("passes every policy rule and marks every secret output secret", async () => {

@@ -1,4 +1,9 @@
-import { athenaResultsPrefix, ENVIRONMENTS, type Environment } from "@openaq-lakehouse/pipeline-core";
+import {
+  athenaResultsPrefix,
+  ENVIRONMENTS,
+  type Environment,
+  layerPrefix,
+} from "@openaq-lakehouse/pipeline-core";
 import { OWOX_RESULT_PREFIXES } from "../names.js";
 
 /** One S3 lifecycle rule, in the shape `aws.s3.BucketLifecycleConfiguration` takes. */
@@ -47,13 +52,13 @@ export function dataLakeLifecycleRules(c: DataLakeLifecycle): LifecycleRule[] {
       {
         id: `${env}-raw-to-infrequent-access`,
         status: "Enabled",
-        filter: { prefix: `${env}/raw/` },
+        filter: { prefix: layerPrefix(env, "raw") },
         transitions: [{ days: c.rawToInfrequentAccessDays, storageClass: "STANDARD_IA" }],
       },
       {
         id: `${env}-quarantine-expiry`,
         status: "Enabled",
-        filter: { prefix: `${env}/quarantine/` },
+        filter: { prefix: layerPrefix(env, "quarantine") },
         expiration: { days: c.quarantineExpirationDays },
       },
       {

@@ -4,6 +4,7 @@ import {
   type DatasetSchema,
   databaseName,
   datasetPrefix,
+  datasetProjectionParameters,
   type Environment,
   glueColumns,
   gluePartitionKeys,
@@ -11,7 +12,6 @@ import {
   OPENAQ_ARCHIVE_COLUMNS,
   OPENAQ_ARCHIVE_ROOT,
   OPENAQ_ARCHIVE_TABLE,
-  partitionProjectionParameters,
 } from "@openaq-lakehouse/pipeline-core";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -65,7 +65,7 @@ export function processedLocation(bucket: string, env: Environment, dataset: Dat
 
 /**
  * One environment's Glue catalog: database `openaq_{env}` and one external Parquet table per
- * pipeline-core dataset, with partition projection over `year=/month=/day=` (no crawler needed).
+ * pipeline-core dataset, with partition projection over its partition keys (no crawler needed).
  */
 export class EnvironmentCatalog extends pulumi.ComponentResource {
   public readonly databaseName: pulumi.Output<string>;
@@ -99,7 +99,8 @@ export class EnvironmentCatalog extends pulumi.ComponentResource {
           tableType: "EXTERNAL_TABLE",
           parameters: location.apply((loc) => ({
             EXTERNAL: "TRUE",
-            ...partitionProjectionParameters(loc, args.projectionFirstYear),
+            // Projected on the dataset's own partition keys, the same ones `partitionKeys` declares.
+            ...datasetProjectionParameters(dataset, loc, { firstYear: args.projectionFirstYear }),
           })),
           partitionKeys: gluePartitionKeys(dataset),
           storageDescriptor: {

@@ -8,6 +8,7 @@ import {
   LAKE_CONTRACT,
   type LakeArea,
   type Layer,
+  layerPrefix,
   OPENAQ_ARCHIVE_TABLE,
   SERVICE_CONTRACT,
   SERVING_VIEWS,
@@ -226,6 +227,30 @@ export function pipelinePolicy(p: PipelinePolicyInput): PolicyDocument {
   return policyDocument(...pipelineLakeStatements(scope, env, bucket), ...serviceStatements);
 }
 
+/** Reading the env's processed datasets and listing its processed prefix: what a reader of the lake needs. */
+function readProcessedStatements(
+  scope: AwsScope,
+  env: Environment,
+  bucket: string,
+  sids: { read: string; list: string },
+): PolicyStatement[] {
+  return [
+    {
+      Sid: sids.read,
+      Effect: "Allow",
+      Action: ["s3:GetObject"],
+      Resource: layerPrefixes(env, ["processed"]).map((prefix) => s3ObjectsArn(scope, bucket, prefix)),
+    },
+    {
+      Sid: sids.list,
+      Effect: "Allow",
+      Action: ["s3:ListBucket"],
+      Resource: [s3BucketArn(scope, bucket)],
+      Condition: { StringLike: { "s3:prefix": [`${layerPrefix(env, "processed")}*`] } },
+    },
+  ];
+}
+
 export interface CrawlerPolicyInput {
   scope: AwsScope;
   env: Environment;
@@ -235,22 +260,9 @@ export interface CrawlerPolicyInput {
 /** The crawler reads its env's processed prefix and adds partitions; it never updates tables (schema policy LOG). */
 export function crawlerPolicy(p: CrawlerPolicyInput): PolicyDocument {
   const { scope, env, bucket } = p;
-  const processed = layerPrefixes(env, ["processed"]);
   const db = databaseName(env);
   return policyDocument(
-    {
-      Sid: "ReadProcessed",
-      Effect: "Allow",
-      Action: ["s3:GetObject"],
-      Resource: processed.map((prefix) => s3ObjectsArn(scope, bucket, prefix)),
-    },
-    {
-      Sid: "ListProcessed",
-      Effect: "Allow",
-      Action: ["s3:ListBucket"],
-      Resource: [s3BucketArn(scope, bucket)],
-      Condition: { StringLike: { "s3:prefix": [`${env}/processed/*`] } },
-    },
+    ...readProcessedStatements(scope, env, bucket, { read: "ReadProcessed", list: "ListProcessed" }),
     {
       Sid: "GlueReadAndPartitions",
       Effect: "Allow",
@@ -286,7 +298,6 @@ export interface OwoxPolicyInput {
  */
 export function owoxReadOnlyPolicy(p: OwoxPolicyInput): PolicyDocument {
   const { scope, env, dataBucket, resultsBucket } = p;
-  const processed = layerPrefixes(env, ["processed"]);
   return policyDocument(
     {
       Sid: "AthenaPrimaryWorkgroup",
@@ -301,19 +312,10 @@ export function owoxReadOnlyPolicy(p: OwoxPolicyInput): PolicyDocument {
       // Athena checks GetDatabase on `default` when a query carries no database context.
       Resource: [...glueEnvironmentResources(scope, env), glueDatabaseArn(scope, "default")],
     },
-    {
-      Sid: "ReadOwnProcessedData",
-      Effect: "Allow",
-      Action: ["s3:GetObject"],
-      Resource: processed.map((prefix) => s3ObjectsArn(scope, dataBucket, prefix)),
-    },
-    {
-      Sid: "ListOwnProcessedData",
-      Effect: "Allow",
-      Action: ["s3:ListBucket"],
-      Resource: [s3BucketArn(scope, dataBucket)],
-      Condition: { StringLike: { "s3:prefix": [`${env}/processed/*`] } },
-    },
+    ...readProcessedStatements(scope, env, dataBucket, {
+      read: "ReadOwnProcessedData",
+      list: "ListOwnProcessedData",
+    }),
     {
       Sid: "DataBucketLocation",
       Effect: "Allow",

@@ -321,6 +321,15 @@ export function one<R extends RecordedResource>(resources: readonly R[], type: s
   return found[0] as R;
 }
 
+/**
+ * A recorded resource's inputs typed as its provider's arguments with every Input resolved, e.g.
+ * `inputsOf<aws.glue.CatalogTableArgs>(table)`. A reading aid for tests: the mocks record whatever
+ * the program passed, and nothing checks the type at run time.
+ */
+export function inputsOf<Args extends object>(r: RecordedResource): pulumi.Unwrap<Args> {
+  return r.inputs as pulumi.Unwrap<Args>;
+}
+
 /** The policy document of an IAM resource's `policy` input. */
 export function policyOf(r: RecordedResource): { Statement: Array<Record<string, unknown>> } {
   const p = r.inputs.policy;

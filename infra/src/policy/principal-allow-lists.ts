@@ -3,6 +3,7 @@ import {
   type Environment,
   EXTERNAL_READS,
   LAKE_CONTRACT,
+  layerPrefix,
   SERVICE_CONTRACT,
 } from "@openaq-lakehouse/pipeline-core";
 import {
@@ -128,8 +129,12 @@ export function crawlerAllowList(env: Environment): PrincipalAllowList {
   return {
     principal: `the Glue crawler role of ${env}`,
     entries: [
-      { actions: ["s3:GetObject"], resources: [s3Objects(`${env}/processed/`)] },
-      { actions: ["s3:ListBucket"], resources: [ANY_BUCKET_ARN], listPrefixes: [`${env}/processed/*`] },
+      { actions: ["s3:GetObject"], resources: [s3Objects(layerPrefix(env, "processed"))] },
+      {
+        actions: ["s3:ListBucket"],
+        resources: [ANY_BUCKET_ARN],
+        listPrefixes: [`${layerPrefix(env, "processed")}*`],
+      },
       {
         actions: [
           ...GLUE_READ_ACTIONS,
@@ -168,11 +173,11 @@ export function owoxAllowList(env: Environment): PrincipalAllowList {
           "arn:*:glue:*:*:database/default",
         ],
       },
-      { actions: ["s3:GetObject"], resources: [s3Objects(`${env}/processed/`)] },
+      { actions: ["s3:GetObject"], resources: [s3Objects(layerPrefix(env, "processed"))] },
       {
         actions: ["s3:ListBucket"],
         resources: [ANY_BUCKET_ARN],
-        listPrefixes: [`${env}/processed/*`, ...OWOX_RESULT_PREFIXES.map((p) => `${p}*`)],
+        listPrefixes: [`${layerPrefix(env, "processed")}*`, ...OWOX_RESULT_PREFIXES.map((p) => `${p}*`)],
       },
       { actions: ["s3:GetBucketLocation", "s3:ListBucketMultipartUploads"], resources: [ANY_BUCKET_ARN] },
       {

@@ -34,9 +34,16 @@ export const DASHBOARD_PACKAGE = "@openaq-lakehouse/dashboard";
 export const DASHBOARD_NOT_IN_IMAGE =
   "The dashboard is not in this image (it serves a page on a laptop's 127.0.0.1): run it from the workspace with pnpm pipeline dashboard.";
 
-/** Workspace packages the image leaves out, each replaced by functions that fail with one sentence. */
-const LEFT_OUT = {
-  [FIXTURES_PACKAGE]: { code: "FIXTURES_NOT_IN_IMAGE", message: FIXTURES_NOT_IN_IMAGE, exports: ["startFakeOpenAq"] },
+/**
+ * Workspace packages the image leaves out, each replaced by functions that fail with one sentence.
+ * Their codes are in pipeline-core's ERROR_CODES (a test checks: this file is not type-checked).
+ */
+export const LEFT_OUT = {
+  [FIXTURES_PACKAGE]: {
+    code: "FIXTURES_NOT_IN_IMAGE",
+    message: FIXTURES_NOT_IN_IMAGE,
+    exports: ["startFakeOpenAq"],
+  },
   [DASHBOARD_PACKAGE]: {
     code: "DASHBOARD_NOT_IN_IMAGE",
     message: DASHBOARD_NOT_IN_IMAGE,
@@ -81,7 +88,9 @@ const IMPORTED_FROM = {
 const leftOut = {
   name: "left-out",
   setup(b) {
-    const names = Object.keys(LEFT_OUT).map((n) => n.replace("/", "\\/")).join("|");
+    const names = Object.keys(LEFT_OUT)
+      .map((n) => n.replace("/", "\\/"))
+      .join("|");
     b.onResolve({ filter: new RegExp(`^(${names})(\\/.*)?$`) }, (args) => ({
       path: args.path.split("/").slice(0, 2).join("/"),
       namespace: "left-out",

@@ -14,6 +14,7 @@ export { type ArchiveSource, DEFAULT_ARCHIVE_URI, openArchive } from "./archive/
 export { type CliIo, runCli } from "./cli/cli.js";
 export type { LogFields, Logger } from "./log.js";
 export * from "./openaq/index.js";
+export type { RawPageRef, RawRunManifest } from "./raw/names.js";
 export type { RunReport, StepName } from "./report.js";
 export {
   CATALOG_MODES,

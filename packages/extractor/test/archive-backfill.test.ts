@@ -13,13 +13,14 @@ import {
   type ObjectStore,
   partitionPrefix,
 } from "@openaq-lakehouse/pipeline-core";
+import { AS_OF, startTestServer } from "@openaq-lakehouse/test-support/openaq";
+import { startS3rver } from "@openaq-lakehouse/test-support/s3rver";
 import { afterEach, describe, expect, it } from "vitest";
-import { startS3rver } from "../../pipeline-core/test/support/s3rver.js";
 import { archiveBackfill } from "../src/archive/backfill.js";
 import { type ArchiveSource, openArchive } from "../src/archive/source.js";
 import { extractDay } from "../src/steps/extract.js";
 import { transformDay } from "../src/steps/transform.js";
-import { AS_OF, captureLog, startTestServer, tempLake, testClient } from "./support/fake.js";
+import { captureLog, tempLake, testClient } from "./support/fake.js";
 
 /**
  * `backfill --source archive` end to end on the embedded default: the archive's gzip CSVs served

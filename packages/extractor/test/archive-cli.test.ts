@@ -1,7 +1,8 @@
 import { archiveObjects, writeArchiveFolder } from "@openaq-lakehouse/fake-openaq";
+import { AS_OF, startTestServer } from "@openaq-lakehouse/test-support/openaq";
 import { afterEach, describe, expect, it } from "vitest";
 import { cli } from "./cli-helpers.js";
-import { AS_OF, startTestServer, tempLake } from "./support/fake.js";
+import { tempLake } from "./support/fake.js";
 
 /** `openaq-pipeline backfill --source archive` from the command line, on the embedded default. */
 
@@ -31,20 +32,24 @@ async function setup() {
 
 const now = () => new Date(AS_OF);
 
+/** `backfill --source archive` over [from, to] into `lake`, then `more`. */
+const fromArchive = (from: string, to: string, lake: string, ...more: string[]) => [
+  "backfill",
+  "--source",
+  "archive",
+  "--from",
+  from,
+  "--to",
+  to,
+  "--lake",
+  lake,
+  ...more,
+];
+
 describe("backfill --source archive", () => {
   it("fills the days from the archive, then the views read them; a rerun skips the unchanged days", async () => {
     const { lake, env } = await setup();
-    const args = [
-      "backfill",
-      "--source",
-      "archive",
-      "--from",
-      "2026-03-10",
-      "--to",
-      "2026-03-12",
-      "--lake",
-      lake,
-    ];
+    const args = fromArchive("2026-03-10", "2026-03-12", lake);
     const first = await cli(args, env, { now });
     expect(first.stderr).not.toMatch(/Error/);
     expect(first.code).toBe(0);
@@ -72,23 +77,9 @@ describe("backfill --source archive", () => {
 
   it("refuses what cannot work, in one sentence each", async () => {
     const { lake, env } = await setup();
-    const athenaLocal = await cli(
-      [
-        "backfill",
-        "--source",
-        "archive",
-        "--engine",
-        "athena",
-        "--from",
-        "2026-03-10",
-        "--to",
-        "2026-03-10",
-        "--lake",
-        lake,
-      ],
-      env,
-      { now },
-    );
+    const athenaLocal = await cli(fromArchive("2026-03-10", "2026-03-10", lake, "--engine", "athena"), env, {
+      now,
+    });
     expect(athenaLocal.code).toBe(2);
     expect(athenaLocal.stderr).toMatch(/^--engine athena runs the transform on Athena: use an S3 lake/);
     const wrongCommand = await cli(["run", "--source", "archive", "--lake", lake], env, { now });
@@ -103,22 +94,7 @@ describe("backfill --source archive", () => {
     expect(apiAthena.stderr).toContain(
       "--engine athena transforms the OpenAQ archive: use it with --source archive.",
     );
-    const plan = await cli(
-      [
-        "backfill",
-        "--source",
-        "archive",
-        "--from",
-        "2026-03-10",
-        "--to",
-        "2026-03-11",
-        "--lake",
-        lake,
-        "--dry-run",
-      ],
-      env,
-      { now },
-    );
+    const plan = await cli(fromArchive("2026-03-10", "2026-03-11", lake, "--dry-run"), env, { now });
     expect(plan.code).toBe(0);
     expect(plan.stdout).toContain("list the OpenAQ archive");
   });

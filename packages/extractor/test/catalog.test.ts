@@ -1,4 +1,5 @@
 import {
+  AccessDeniedException,
   BatchCreatePartitionCommand,
   CrawlerRunningException,
   EntityNotFoundException,
@@ -8,6 +9,7 @@ import {
   GlueClient,
   StartCrawlerCommand,
 } from "@aws-sdk/client-glue";
+import { leakedSecrets, withSignedRequest } from "@openaq-lakehouse/test-support/aws-errors";
 import { mockClient } from "aws-sdk-client-mock";
 import { allCustomMatcher } from "aws-sdk-client-mock-vitest";
 import "aws-sdk-client-mock-vitest/extend";
@@ -90,6 +92,26 @@ describe("catalogDay", () => {
     await expect(catalogDay({ ...base, mode: "projection" })).rejects.toThrow(
       "The Glue table openaq_dev.measurements does not exist: deploy the environment's stack (pulumi up) first.",
     );
+  });
+
+  it("an access-denied answer is one sentence, and nothing of the signed request reaches the error", async () => {
+    glueMock.on(GetTableCommand).rejects(
+      withSignedRequest(
+        new AccessDeniedException({
+          message:
+            "User: arn:aws:sts::123456789012:assumed-role/pipeline/i-0 is not authorized to perform: glue:GetTable",
+          $metadata: {},
+        }),
+        400,
+      ),
+    );
+    const error = await catalogDay({ ...base, mode: "projection" }).catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: "GLUE_ERROR",
+      message:
+        "Glue GetTable on openaq_dev.measurements failed: access denied (AccessDeniedException); check the credentials and the IAM policy for table openaq_dev.measurements.",
+    });
+    expect(leakedSecrets(error)).toEqual([]);
   });
 
   it("projection: a table without projection is refused with the fix", async () => {

@@ -2,9 +2,10 @@ import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { baseEnv, CLI_ENTRY, spawnCli, TSX } from "@openaq-lakehouse/test-support/cli";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sentence } from "../src/cli/cli.js";
-import { baseEnv, CLI_ENTRY, cli, spawnCli, TSX } from "./cli-helpers.js";
+import { cli } from "./cli-helpers.js";
 
 /** Every error one sentence, with exit 2 for how the CLI was called and 1 for a run that failed. */
 let dir: string;

@@ -3,8 +3,9 @@ import { chmod, cp, mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { addDays, formatIsoDay } from "@openaq-lakehouse/pipeline-core";
+import { baseEnv, CLI_ENTRY, spawnCli, TSX } from "@openaq-lakehouse/test-support/cli";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { baseEnv, CLI_ENTRY, cli, spawnCli, TSX } from "./cli-helpers.js";
+import { cli } from "./cli-helpers.js";
 
 /**
  * `query` under hostile input: exactly one read, nothing written anywhere, the lake's files the

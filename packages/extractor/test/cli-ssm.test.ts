@@ -1,13 +1,21 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { GetParameterCommand, ParameterNotFound, SSMClient } from "@aws-sdk/client-ssm";
+import {
+  AccessDeniedException,
+  GetParameterCommand,
+  ParameterNotFound,
+  SSMClient,
+} from "@aws-sdk/client-ssm";
 import { mockClient } from "aws-sdk-client-mock";
 import { allCustomMatcher } from "aws-sdk-client-mock-vitest";
 import "aws-sdk-client-mock-vitest/extend";
 import { type FakeOpenAq, startFakeOpenAq } from "@openaq-lakehouse/fake-openaq";
+import { leakedSecrets, withSignedRequest } from "@openaq-lakehouse/test-support/aws-errors";
+import { readTree } from "@openaq-lakehouse/test-support/lake";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { cli, readTree, yesterdayOf } from "./cli-helpers.js";
+import { readApiKeyParameter } from "../src/cli/config.js";
+import { cli, yesterdayOf } from "./cli-helpers.js";
 
 expect.extend(allCustomMatcher);
 
@@ -60,5 +68,25 @@ describe("OPENAQ_API_KEY_PARAMETER", () => {
     expect(r.stderr.trim().split("\n").at(-1)).toBe(
       "Cannot read the OpenAQ API key from SSM parameter /openaq/dev/api-key: it does not exist.",
     );
+  });
+
+  it("access denied is one sentence, and nothing of the signed request reaches the error", async () => {
+    const DENIED =
+      "User: arn:aws:sts::123456789012:assumed-role/pipeline/i-0 is not authorized to perform: ssm:GetParameter";
+    ssm
+      .on(GetParameterCommand)
+      .rejects(
+        withSignedRequest(
+          new AccessDeniedException({ message: DENIED, Message: DENIED, $metadata: {} }),
+          400,
+        ),
+      );
+    const error = await readApiKeyParameter("/openaq/dev/api-key", "ap-southeast-1").catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: "API_KEY_PARAMETER_UNREADABLE",
+      message:
+        "Cannot read the OpenAQ API key from SSM parameter /openaq/dev/api-key: access denied (AccessDeniedException); check the credentials and the IAM policy.",
+    });
+    expect(leakedSecrets(error)).toEqual([]);
   });
 });

@@ -5,10 +5,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type FakeOpenAq, startFakeOpenAq } from "@openaq-lakehouse/fake-openaq";
 import { LocalFolderStore, stateKey } from "@openaq-lakehouse/pipeline-core";
+import { baseEnv, CLI_ENTRY, spawnCli, TSX } from "@openaq-lakehouse/test-support/cli";
+import { readTree } from "@openaq-lakehouse/test-support/lake";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parseCli } from "../src/cli/args.js";
 import { FIXTURES_NOTICE } from "../src/cli/cli.js";
-import { baseEnv, CLI_ENTRY, cli, readTree, spawnCli, TSX, yesterdayOf } from "./cli-helpers.js";
+import { cli, yesterdayOf } from "./cli-helpers.js";
 import { hourlyRows, PM25, writeRawDay } from "./transform-fixtures.js";
 
 const SECRET = "sk-test-7d1f0c2a9e4b4f60a3c1d5e8b2f7a9c0-RECOGNISABLE";
@@ -199,6 +201,22 @@ describe("run failures: one sentence, exit 1, no stack trace, no key", () => {
     expect(r.code).toBe(2); // a missing key is configuration
     // The client's own sentence for a 401 without a key.
     expect(r.stderr.trim().split("\n").at(-1)).toMatch(/API key.*: set OPENAQ_API_KEY\.$/);
+  });
+
+  it("takes the key only from the environment it is given, never from the process's own", async () => {
+    const saved = process.env.OPENAQ_API_KEY;
+    process.env.OPENAQ_API_KEY = server.apiKey;
+    try {
+      const r = await cli(["extract", "--lake", lake, "--date", YESTERDAY], {
+        OPENAQ_BASE_URL: server.url,
+        ...FAST,
+      });
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split("\n").at(-1)).toMatch(/API key.*: set OPENAQ_API_KEY\.$/);
+    } finally {
+      if (saved === undefined) delete process.env.OPENAQ_API_KEY;
+      else process.env.OPENAQ_API_KEY = saved;
+    }
   });
 
   it("an unreachable API is named, with the key nowhere in the output", async () => {

@@ -1,9 +1,10 @@
 import type { FakeOpenAq } from "@openaq-lakehouse/fake-openaq";
+import { DAY, startTestServer } from "@openaq-lakehouse/test-support/openaq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseCli } from "../src/cli/args.js";
 import { readRunRecord } from "../src/steps/run.js";
 import { cli } from "./cli-helpers.js";
-import { DAY, startTestServer, tempLake } from "./support/fake.js";
+import { tempLake } from "./support/fake.js";
 
 /**
  * Days are complete only when they can be: a day is recorded complete once it ended more than the

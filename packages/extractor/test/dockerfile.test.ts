@@ -1,8 +1,10 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { isErrorCode } from "@openaq-lakehouse/pipeline-core";
+import { baseEnv, REPO_ROOT, spawnCli } from "@openaq-lakehouse/test-support/cli";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { baseEnv, REPO_ROOT, spawnCli } from "./cli-helpers.js";
 
 /**
  * What the Dockerfile says, checked without Docker. The image itself is built and run by
@@ -91,6 +93,14 @@ describe("the bundle script", () => {
   });
   afterAll(async () => {
     await rm(out, { recursive: true, force: true });
+  });
+
+  it("replaces the left-out packages with refusals whose codes are in the closed list", async () => {
+    const script = pathToFileURL(join(REPO_ROOT, "packages/extractor/scripts/bundle.mjs")).href;
+    const { LEFT_OUT } = (await import(script)) as { LEFT_OUT: Record<string, { code: string }> };
+    const codes = Object.values(LEFT_OUT).map((m) => m.code);
+    expect(codes.sort()).toEqual(["DASHBOARD_NOT_IN_IMAGE", "FIXTURES_NOT_IN_IMAGE"]);
+    for (const code of codes) expect(isErrorCode(code), code).toBe(true);
   });
 
   it("leaves external exactly the runtime manifest's packages, at the versions the CLI is tested with", async () => {

@@ -7,10 +7,12 @@ import {
   rawKey,
   totalCount,
 } from "@openaq-lakehouse/pipeline-core";
+import { failure } from "@openaq-lakehouse/test-support/narrow";
+import { DAY, startTestServer } from "@openaq-lakehouse/test-support/openaq";
 import { afterEach, describe, expect, it } from "vitest";
 import type { RawRunManifest } from "../src/raw/names.js";
 import { extractDay } from "../src/steps/extract.js";
-import { captureLog, DAY, failure, startTestServer, tempLake, testClient } from "./support/fake.js";
+import { captureLog, tempLake, testClient } from "./support/fake.js";
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {

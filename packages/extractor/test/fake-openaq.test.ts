@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { createRequire } from "node:module";
 import {
   type FakeOpenAq,
   type FakeOpenAqStats,
@@ -6,8 +7,8 @@ import {
   STATS_PATH,
   startFakeOpenAq,
 } from "@openaq-lakehouse/fake-openaq";
+import { AS_OF, startTestServer } from "@openaq-lakehouse/test-support/openaq";
 import { afterEach, describe, expect, it } from "vitest";
-import { AS_OF, startTestServer } from "./support/fake.js";
 
 let server: FakeOpenAq | undefined;
 afterEach(async () => {
@@ -319,7 +320,7 @@ describe("fake OpenAQ server: faults on demand", () => {
 
 describe("fake OpenAQ server: command line", () => {
   it("starts on 127.0.0.1, prints its URL and key, and serves until stopped", async () => {
-    const main = new URL("../../fake-openaq/src/main.ts", import.meta.url).pathname;
+    const main = createRequire(import.meta.url).resolve("@openaq-lakehouse/fake-openaq/main");
     const child = spawn(
       process.execPath,
       ["--import", "tsx", main, "--per-minute=2", "--window-ms=600000", "--as-of=2026-03-25T06:00:00Z"],

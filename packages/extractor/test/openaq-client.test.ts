@@ -1,8 +1,10 @@
-import { createServer } from "node:net";
 import { type FakeOpenAq, type FaultKind, startFakeOpenAq } from "@openaq-lakehouse/fake-openaq";
+import { failure, must } from "@openaq-lakehouse/test-support/narrow";
+import { AS_OF, startTestServer } from "@openaq-lakehouse/test-support/openaq";
+import { freePort } from "@openaq-lakehouse/test-support/ports";
 import { afterEach, describe, expect, it } from "vitest";
-import { OpenAqClient } from "../src/openaq/index.js";
-import { AS_OF, captureLog, failure, startTestServer, testClient } from "./support/fake.js";
+import { DEFAULT_OPENAQ_BASE_URL, OpenAqClient } from "../src/openaq/index.js";
+import { captureLog, testClient } from "./support/fake.js";
 
 const WINDOW = { from: "2026-03-20T00:00:00Z", to: "2026-03-21T00:00:00Z" };
 
@@ -33,7 +35,7 @@ describe("OpenAqClient against the local server", () => {
     const client = testClient(server);
     const pages = await client.fetchLocations(56);
     expect(pages).toHaveLength(1);
-    const page = pages[0]!;
+    const page = must(pages[0], "the locations page");
     const direct = await fetch(`${server.url}/v3/locations?countries_id=56&limit=1000&page=1`, {
       headers: { "X-API-Key": server.apiKey },
     });
@@ -62,7 +64,8 @@ describe("OpenAqClient against the local server", () => {
 
   it("keeps paging while a page is full (found '>limit'), including an empty last page", async () => {
     server = await startTestServer();
-    const all = (await testClient(server).fetchSensorMeasurements(13502150, WINDOW))[0]!.data.results;
+    const all = must((await testClient(server).fetchSensorMeasurements(13502150, WINDOW))[0], "a page").data
+      .results;
     const byHundred = await testClient(server, { pageLimit: 100 }).fetchSensorMeasurements(13502150, WINDOW);
     expect(byHundred.map((p) => p.data.meta.found)).toEqual([">100", ">100", all.length - 200]);
     expect(byHundred.flatMap((p) => p.data.results)).toEqual(all);
@@ -83,11 +86,14 @@ describe("OpenAqClient against the local server", () => {
     "retries a %s and ends with the same bytes as a clean answer",
     async (kind) => {
       server = await startTestServer();
-      const clean = (await testClient(server).fetchSensorMeasurements(7772024, WINDOW))[0]!.body;
+      const clean = must(
+        (await testClient(server).fetchSensorMeasurements(7772024, WINDOW))[0],
+        "a page",
+      ).body;
       server.setFaults({ forced: [{ sensorId: 7772024, kind, times: 2 }], slowMs: 1_500 });
       const client = testClient(server, { timeoutMs: kind === "slow" ? 500 : 2_000 });
       const pages = await client.fetchSensorMeasurements(7772024, WINDOW);
-      expect(Buffer.from(pages[0]!.body).equals(Buffer.from(clean))).toBe(true);
+      expect(Buffer.from(must(pages[0], "a page").body).equals(Buffer.from(clean))).toBe(true);
       expect(client.stats.retries).toBe(2);
       expect(client.stats.requests).toBe(3);
       expect(client.stats.rateLimited).toBe(kind === "429" ? 2 : 0);
@@ -139,27 +145,32 @@ describe("OpenAqClient against the local server", () => {
 
   it("needs a key and says so without sending anything", async () => {
     server = await startTestServer();
-    const saved = process.env.OPENAQ_API_KEY;
-    delete process.env.OPENAQ_API_KEY;
-    try {
-      const client = new OpenAqClient({ baseUrl: server.url });
+    for (const apiKey of [undefined, "", "   "]) {
+      const client = new OpenAqClient({ baseUrl: server.url, apiKey });
       const e = await failure(client.fetchLocations(56));
       expect(e.code).toBe("API_KEY_MISSING");
-      expect(server.stats.requests).toBe(0);
-    } finally {
-      if (saved !== undefined) process.env.OPENAQ_API_KEY = saved;
     }
+    expect(server.stats.requests).toBe(0);
   });
 
-  it("reads the key and the base URL from the environment", async () => {
+  it("takes the key and the base URL as arguments (a trailing slash dropped)", async () => {
+    server = await startTestServer();
+    const client = new OpenAqClient({ baseUrl: `${server.url}/`, apiKey: server.apiKey, minuteMs: 200 });
+    expect(client.baseUrl).toBe(server.url);
+    expect((await client.fetchLocations()).length).toBe(1);
+  });
+
+  it("reads nothing from the process environment: the CLI passes what it found there", async () => {
     server = await startTestServer();
     const saved = { key: process.env.OPENAQ_API_KEY, url: process.env.OPENAQ_BASE_URL };
     process.env.OPENAQ_API_KEY = server.apiKey;
     process.env.OPENAQ_BASE_URL = `${server.url}/`;
     try {
       const client = new OpenAqClient({ minuteMs: 200 });
-      expect(client.baseUrl).toBe(server.url);
-      expect((await client.fetchLocations()).length).toBe(1);
+      expect(client.baseUrl).toBe(DEFAULT_OPENAQ_BASE_URL);
+      const e = await failure(client.fetchLocations(56));
+      expect(e.code).toBe("API_KEY_MISSING");
+      expect(server.stats.requests).toBe(0);
     } finally {
       for (const [k, v] of [
         ["OPENAQ_API_KEY", saved.key],
@@ -208,39 +219,27 @@ describe("OpenAqClient against the local server", () => {
     expect(calls).toBe(1);
   });
 
-  it("says the API cannot be reached when nothing listens", async () => {
-    const port = await new Promise<number>((resolve) => {
-      const probe = createServer().listen(0, "127.0.0.1", () => {
-        const p = (probe.address() as { port: number }).port;
-        probe.close(() => resolve(p));
-      });
-    });
-    const client = new OpenAqClient({
-      baseUrl: `http://127.0.0.1:${port}`,
-      apiKey: "k".repeat(64),
+  it.each([
+    {
+      when: "nothing listens",
+      baseUrl: async () => `http://127.0.0.1:${await freePort()}`,
       maxRetries: 2,
-      retryBaseMs: 1,
-    });
-    const e = await failure(client.fetchLocations(56));
-    expect(e.code).toBe("API_UNREACHABLE");
-    expect(e.message).toMatch(
-      new RegExp(
-        `^Cannot reach the OpenAQ API at http://127\\.0\\.0\\.1:${port}: a network error \\(ECONNREFUSED`,
-      ),
-    );
-  });
-
-  it("says the API cannot be reached when its host name does not resolve", async () => {
-    const client = new OpenAqClient({
-      baseUrl: "http://openaq-api.invalid",
-      apiKey: "k".repeat(64),
+      cause: "ECONNREFUSED",
+    },
+    {
+      when: "its host name does not resolve",
+      baseUrl: async () => "http://openaq-api.invalid",
       maxRetries: 1,
-      retryBaseMs: 1,
-    });
+      cause: "(ENOTFOUND|EAI_AGAIN)",
+    },
+  ])("says the API cannot be reached when $when", async ({ baseUrl, maxRetries, cause }) => {
+    const url = await baseUrl();
+    const client = new OpenAqClient({ baseUrl: url, apiKey: "k".repeat(64), maxRetries, retryBaseMs: 1 });
     const e = await failure(client.fetchLocations(56));
     expect(e.code).toBe("API_UNREACHABLE");
+    const at = url.replaceAll(".", "\\."); // the only regex metacharacter in these URLs
     expect(e.message).toMatch(
-      /^Cannot reach the OpenAQ API at http:\/\/openaq-api\.invalid: a network error \((ENOTFOUND|EAI_AGAIN)/,
+      new RegExp(`^Cannot reach the OpenAQ API at ${at}: a network error \\(${cause}`),
     );
   });
 

@@ -44,6 +44,19 @@ export interface LocationFixture {
   sensors: Array<{ id: number; parameter: ParameterFixture }>;
 }
 
+/** A monitoring station with two sensors, as the locations endpoint lists it. */
+export const HANOI: LocationFixture = {
+  id: 7441,
+  name: "Hanoi: US Embassy",
+  locality: null,
+  lat: 21.0219,
+  lon: 105.8188,
+  sensors: [
+    { id: 21001, parameter: PM25 },
+    { id: 21002, parameter: PM10 },
+  ],
+};
+
 /** The fixtures' locations are in Vietnam: UTC+7. */
 const OFFSET_MINUTES = 7 * 60;
 

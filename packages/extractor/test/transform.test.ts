@@ -15,6 +15,7 @@ import { QUARANTINE_REASONS } from "../src/steps/transform-quarantine.js";
 import {
   CO_PPM,
   envelope,
+  HANOI,
   hourlyRows,
   type LocationFixture,
   measurementJson,
@@ -27,17 +28,6 @@ const DAY = "2024-03-05";
 const START = Date.parse(`${DAY}T00:00:00Z`);
 const HOUR = 3_600_000;
 
-const HANOI: LocationFixture = {
-  id: 7441,
-  name: "Hanoi: US Embassy",
-  locality: null,
-  lat: 21.0219,
-  lon: 105.8188,
-  sensors: [
-    { id: 21001, parameter: PM25 },
-    { id: 21002, parameter: PM10 },
-  ],
-};
 const SAIGON: LocationFixture = {
   id: 3276359,
   name: "CMT8",
@@ -156,6 +146,22 @@ describe("transformDay", () => {
     await expect(transformDay({ store, env: "dev", day: DAY })).rejects.toThrow(
       /sensor-21001-p0001\.json listed by .*manifest\.json is missing/,
     );
+  });
+
+  it("refuses a manifest that lists a name outside its partition, reading nothing through it", async () => {
+    const manifest = await writeRawDay(store, "dev", DAY, {
+      locations: [HANOI],
+      sensorPages: new Map([[21001, [hourlyRows(21001, PM25, DAY)]]]),
+    });
+    await store.put(
+      "dev/raw/measurements/year=2024/month=03/day=05/manifest.json",
+      new TextEncoder().encode(JSON.stringify({ ...manifest, locationsPages: ["../../../../../../x.json"] })),
+    );
+    const before = await snapshotLake();
+    await expect(transformDay({ store, env: "dev", day: DAY })).rejects.toThrow(
+      'The raw manifest dev/raw/measurements/year=2024/month=03/day=05/manifest.json is not valid (it lists "../../../../../../x.json", not a raw object name): run extract for that day again.',
+    );
+    expect(await snapshotLake()).toEqual(before);
   });
 
   it("reads only the pages the manifest lists (leftovers of an interrupted run are ignored)", async () => {

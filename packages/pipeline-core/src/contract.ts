@@ -5,6 +5,7 @@ import {
   ENVIRONMENTS,
   type Environment,
   isEnvironment,
+  layerPrefix,
 } from "./layout.js";
 import { OPENAQ_ARCHIVE_BUCKET, OPENAQ_ARCHIVE_ROOT } from "./openaq-archive.js";
 
@@ -103,19 +104,19 @@ export interface LakeAreaContract {
 export const LAKE_CONTRACT: readonly LakeAreaContract[] = [
   {
     area: "raw",
-    prefix: (env) => `${assertEnvironment(env)}/raw/`,
+    prefix: (env) => layerPrefix(env, "raw"),
     objectActions: ["s3:GetObject", "s3:PutObject"],
     purpose: "API responses as returned, write-once (create, read, list; never delete)",
   },
   {
     area: "processed",
-    prefix: (env) => `${assertEnvironment(env)}/processed/`,
+    prefix: (env) => layerPrefix(env, "processed"),
     objectActions: READ_WRITE_DELETE,
     purpose: "Parquet partitions, replaced a day at a time",
   },
   {
     area: "quarantine",
-    prefix: (env) => `${assertEnvironment(env)}/quarantine/`,
+    prefix: (env) => layerPrefix(env, "quarantine"),
     objectActions: READ_WRITE_DELETE,
     purpose: "rejected records with their reasons, replaced a day at a time",
   },

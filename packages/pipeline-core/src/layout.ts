@@ -87,15 +87,43 @@ function checkDay(day: unknown): IsoDay {
   return day;
 }
 
+/** `{env}/{layer}/`: everything of one layer of one environment (lifecycle rules, grants, listings). */
+export function layerPrefix(env: Environment, layer: Layer): string {
+  return `${assertEnvironment(env)}/${assertLayer(layer)}/`;
+}
+
 /** `{env}/{layer}/{dataset}/` */
 export function datasetPrefix(ref: DatasetRef): string {
-  return `${assertEnvironment(ref.env)}/${assertLayer(ref.layer)}/${assertIdentifier("dataset name", ref.dataset)}/`;
+  return `${layerPrefix(ref.env, ref.layer)}${assertIdentifier("dataset name", ref.dataset)}/`;
+}
+
+/** `region=north/year=2024/…/` (with a trailing `/`), or `""` for no partition keys: Hive's folder syntax. */
+export function hivePartitionPath(entries: readonly (readonly [string, string])[]): string {
+  return entries.map(([k, v]) => `${k}=${v}/`).join("");
+}
+
+/**
+ * The Hive path of `keys` with each value a `${key}` placeholder (`year=${year}/month=${month}/`):
+ * Athena's `storage.location.template` for partition projection.
+ */
+export function hivePartitionTemplate(keys: readonly string[]): string {
+  return hivePartitionPath(keys.map((k) => [k, `\${${k}}`]));
+}
+
+/** The values of the built-in day partition keys (`PARTITION_KEYS`), in folder order: `[["year", "2024"], …]`. */
+export function dayPartitionEntries(day: IsoDay): [string, string][] {
+  const p = dayParts(checkDay(day));
+  return PARTITION_KEYS.map((k) => [k, p[k]]);
+}
+
+/** `year=YYYY/month=MM/day=DD/`: a day's folders below a dataset prefix (or a Glue table location). */
+export function dayPartitionPath(day: IsoDay): string {
+  return hivePartitionPath(dayPartitionEntries(day));
 }
 
 /** `{env}/{layer}/{dataset}/year=YYYY/month=MM/day=DD/` */
 export function partitionPrefix(ref: PartitionRef): string {
-  const p = dayParts(checkDay(ref.day));
-  return `${datasetPrefix(ref)}year=${p.year}/month=${p.month}/day=${p.day}/`;
+  return datasetPrefix(ref) + dayPartitionPath(ref.day);
 }
 
 /** What raw holds: API response bodies (`json`) and OpenAQ archive files (`csv.gz`), byte for byte. */

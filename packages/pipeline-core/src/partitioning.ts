@@ -1,7 +1,7 @@
 import { dayParts, type IsoDay, isIsoDay } from "./dates.js";
 import { PipelineError } from "./errors.js";
 import { isIdentifier } from "./identifiers.js";
-import { datasetPrefix, type Environment, type Layer, partFileName } from "./layout.js";
+import { datasetPrefix, type Environment, hivePartitionPath, type Layer, partFileName } from "./layout.js";
 import type { DatasetSchema } from "./schema/types.js";
 
 /**
@@ -227,11 +227,6 @@ export function resolvePartition(dataset: DatasetSchema, selector: PartitionSele
     }
     return [k, assertPartitionValue(dataset, k, given[k])];
   });
-}
-
-/** `region=north/year=2024/…/` (with a trailing `/`), or `""` for an unpartitioned dataset. */
-export function hivePartitionPath(entries: readonly (readonly [string, string])[]): string {
-  return entries.map(([k, v]) => `${k}=${v}/`).join("");
 }
 
 /**

@@ -3,7 +3,9 @@ import {
   awsContainerEnvironment,
   isValidBucketName,
   LAKE_CONTRACT,
+  LAYERS,
   lakeAreaOfKey,
+  layerPrefix,
   parseContainerEnv,
   parseLakeUri,
   stateKey,
@@ -130,5 +132,14 @@ describe("lake areas", () => {
     for (const p of prefixes) expect(p.endsWith("/")).toBe(true);
     for (const p of LAKE_CONTRACT.map((a) => a.prefix("prod")))
       expect(prefixes.some((d) => p.startsWith(d) || d.startsWith(p))).toBe(false);
+  });
+
+  it("grants each data layer on exactly the layout's layer prefix", () => {
+    for (const env of ["dev", "prod"] as const) {
+      for (const layer of LAYERS) {
+        expect(LAKE_CONTRACT.find((a) => a.area === layer)?.prefix(env)).toBe(layerPrefix(env, layer));
+      }
+    }
+    expect(layerPrefix("dev", "processed")).toBe("dev/processed/");
   });
 });

@@ -182,8 +182,7 @@ describe("custom partition keys, end to end", () => {
       "projection.shard.type": "integer",
       "projection.shard.range": "0,15",
       "projection.shard.digits": "2",
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: Athena's own placeholder syntax
-      "storage.location.template": "s3://lake-bucket/dev/processed/events/dt=${dt}/shard=${shard}/",
+      "storage.location.template": `s3://lake-bucket/dev/processed/events/dt=\${dt}/shard=\${shard}/`,
     });
     const flat = athenaCreateTableDdl(stations, { database: "analytics", location: "s3://lake-bucket/x/" });
     expect(flat).not.toContain("PARTITIONED BY");
@@ -202,8 +201,7 @@ describe("custom partition keys, end to end", () => {
       partitionProjectionParameters("s3://b-1/p/", 2020),
     );
     expect(partitionProjectionParameters("s3://b-1/p")["storage.location.template"]).toBe(
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: Athena's own placeholder syntax
-      "s3://b-1/p/year=${year}/month=${month}/day=${day}/",
+      `s3://b-1/p/year=\${year}/month=\${month}/day=\${day}/`,
     );
   });
 

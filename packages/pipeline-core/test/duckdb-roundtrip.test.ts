@@ -1,40 +1,27 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rm } from "node:fs/promises";
 import { DuckDBInstance } from "@duckdb/node-api";
+import { place, reading, tempLake, writeLake } from "@openaq-lakehouse/test-support/lake";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  LocalFolderStore,
-  type LocationRow,
-  locations,
-  type MeasurementRow,
-  measurements,
-  writePartition,
-} from "../src/index.js";
 
 /** Rows → Parquet through the writer → read back by DuckDB as Athena would: Hive partitions, UTC, structs. */
 describe("round trip through DuckDB", () => {
   let dir: string;
-  const m: MeasurementRow[] = [
-    {
+  // One full row (a sub-second timestamp, a struct) and one with every optional column null.
+  const m = [
+    reading({
       location_id: 2161,
       sensor_id: 7772,
-      parameter_id: 2,
       parameter: "pm25",
       value: 35.5,
-      unit: "µg/m³",
       datetime: Date.UTC(2024, 2, 1, 23, 0, 0, 125),
       datetime_to: Date.UTC(2024, 2, 2, 0),
-      period_label: "1hour",
-      period_seconds: 3600,
       coverage_percent: 87.5,
       has_flags: true,
       coordinates: { lat: 21.0245, lon: 105.84117 },
-    },
-    {
+    }),
+    reading({
       location_id: 2162,
       sensor_id: 7780,
-      parameter_id: 8,
       parameter: "co",
       value: -0.25,
       unit: "ppm",
@@ -45,30 +32,19 @@ describe("round trip through DuckDB", () => {
       coverage_percent: null,
       has_flags: null,
       coordinates: null,
-    },
+    }),
   ];
-  const loc: LocationRow = {
+  const loc = place({
     location_id: 2161,
     name: "Hà Nội - Hoàn Kiếm",
-    locality: null,
     city: "Hà Nội",
-    country_code: "VN",
-    country_name: "Vietnam",
-    provider: "AirNow",
-    owner: null,
     timezone: "Asia/Bangkok",
-    is_monitor: true,
-    is_mobile: false,
-    coordinates: { lat: 21.0245, lon: 105.84117 },
     datetime_first: Date.UTC(2016, 0, 1),
-    datetime_last: null,
-  };
+  });
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "lake-duck-"));
-    const store = new LocalFolderStore(dir);
-    await writePartition({ store, env: "dev", dataset: measurements, day: "2024-03-01", rows: m });
-    await writePartition({ store, env: "dev", dataset: locations, day: "2024-03-01", rows: [loc] });
+    dir = await tempLake("lake-duck");
+    await writeLake(dir, { measurements: m, snapshots: { "2024-03-01": [loc] } });
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 

@@ -4,7 +4,12 @@ import {
   assertIdentifier,
   athenaResultsPrefix,
   databaseName,
+  dayPartitionEntries,
+  dayPartitionPath,
   daysBetween,
+  hivePartitionPath,
+  hivePartitionTemplate,
+  layerPrefix,
   parseIsoDay,
   parseLakeKey,
   partitionPrefix,
@@ -29,6 +34,30 @@ describe("lake keys", () => {
     );
     expect(partitionPrefix({ ...ref, layer: "processed" })).toBe(
       "dev/processed/measurements/year=2024/month=03/day=05/",
+    );
+  });
+
+  it("spells a layer's prefix, a day's Hive folders and the projection template", () => {
+    expect(layerPrefix("dev", "raw")).toBe("dev/raw/");
+    expect(layerPrefix("prod", "quarantine")).toBe("prod/quarantine/");
+    expect(() => layerPrefix("dev", "gold" as "raw")).toThrow(/Unknown layer "gold"/);
+    expect(() => layerPrefix("qa" as "dev", "raw")).toThrow(/Unknown environment "qa"/);
+    expect(dayPartitionEntries("2024-03-05")).toEqual([
+      ["year", "2024"],
+      ["month", "03"],
+      ["day", "05"],
+    ]);
+    expect(dayPartitionPath("2025-12-31")).toBe("year=2025/month=12/day=31/");
+    expect(() => dayPartitionPath("2024-02-30")).toThrow(/Invalid date/);
+    expect(hivePartitionPath([["region", "north"]])).toBe("region=north/");
+    expect(hivePartitionPath([])).toBe("");
+    expect(hivePartitionTemplate(["year", "month", "day"])).toBe(
+      `year=\${year}/month=\${month}/day=\${day}/`,
+    );
+    // Every key of a partition is its layer prefix, then its dataset, then the day's folders.
+    const ref = { env: "dev" as const, dataset: "measurements", day: "2024-03-05" };
+    expect(partitionPrefix({ ...ref, layer: "processed" })).toBe(
+      `${layerPrefix("dev", "processed")}measurements/${dayPartitionPath("2024-03-05")}`,
     );
   });
 

@@ -1,21 +1,25 @@
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   DeleteObjectsCommand,
+  GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   type S3Client,
+  S3ServiceException,
 } from "@aws-sdk/client-s3";
+import { leakedSecrets, withSignedRequest } from "@openaq-lakehouse/test-support/aws-errors";
+import { freePort } from "@openaq-lakehouse/test-support/ports";
+import { S3RVER_CREDENTIALS, type S3rverHandle, startS3rver } from "@openaq-lakehouse/test-support/s3rver";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ErrorCode } from "../src/error-codes.js";
 import { PipelineError } from "../src/errors.js";
 import { assertKeyPrefix, assertObjectKey } from "../src/stores/keys.js";
 import { listAll, listKeys, type ObjectStore } from "../src/stores/object-store.js";
 import { createS3Client, S3Store } from "../src/stores/s3.js";
-import { S3RVER_CREDENTIALS, type S3rverHandle, startS3rver } from "./support/s3rver.js";
 import { storeCases } from "./support/stores.js";
 
 const MiB = 1024 * 1024;
@@ -41,7 +45,7 @@ async function eachLimit<T>(
 /** Expects `promise` to reject with a PipelineError of `code` whose message is one line mentioning `mentions`. */
 async function expectPipelineError(
   promise: Promise<unknown>,
-  code: string,
+  code: ErrorCode,
   ...mentions: string[]
 ): Promise<PipelineError> {
   const error = await promise.then(
@@ -426,14 +430,7 @@ describe("S3Store on s3rver", () => {
   });
 
   it("reports an unreachable endpoint as S3_UNREACHABLE", async () => {
-    const port = await new Promise<number>((resolve, reject) => {
-      const probe = createServer();
-      probe.once("error", reject);
-      probe.listen(0, "127.0.0.1", () => {
-        const address = probe.address();
-        probe.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-      });
-    });
+    const port = await freePort();
     const store = new S3Store({
       bucket: "lake",
       endpoint: `http://127.0.0.1:${port}`,
@@ -488,6 +485,29 @@ describe("S3Store on s3rver", () => {
         "k-1002 (AccessDenied), k-1003 (AccessDenied), k-1004 (AccessDenied) and 2 more.",
     );
     expect(mock.commandCalls(DeleteObjectsCommand)).toHaveLength(2); // stops at the failing batch
+    mock.restore();
+  });
+
+  it("an access-denied answer to a signed request is one sentence, and nothing of the request reaches the error", async () => {
+    const client = createS3Client({ region: "eu-west-1", credentials: S3RVER_CREDENTIALS });
+    const mock = mockClient(client);
+    mock.on(GetObjectCommand).rejects(
+      withSignedRequest(
+        new S3ServiceException({
+          name: "SignatureDoesNotMatch",
+          $fault: "client",
+          $metadata: { httpStatusCode: 403 },
+          message: "The request signature we calculated does not match the signature you provided.",
+        }),
+      ),
+    );
+    const store = new S3Store({ bucket: "lake", prefix: "root", client });
+    const error = await expectPipelineError(store.get("dev/raw/page.json"), "S3_ACCESS_DENIED");
+    expect(error.message).toBe(
+      'S3 GetObject on s3://lake/root/dev/raw/page.json failed: access denied (SignatureDoesNotMatch); check the credentials and the IAM policy for bucket "lake".',
+    );
+    expect(error.cause).toMatchObject({ name: "SignatureDoesNotMatch", $metadata: { httpStatusCode: 403 } });
+    expect(leakedSecrets(error)).toEqual([]);
     mock.restore();
   });
 });

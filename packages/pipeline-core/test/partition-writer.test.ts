@@ -2,6 +2,7 @@ import { ParquetFile } from "parquet-wasm";
 import { describe, expect, it } from "vitest";
 import {
   decodeParquet,
+  type Environment,
   listKeys,
   locations,
   type MeasurementRow,
@@ -52,7 +53,15 @@ async function snapshot(store: ObjectStore, prefix: string): Promise<Map<string,
   return out;
 }
 
-/** A store that fails the first `deleteMany`, as a process killed between writing and cleaning up would. */
+/** Writes `rows` as the measurements of `day` in dev, unless `options` say otherwise. */
+function writeDay(
+  store: ObjectStore,
+  day: string,
+  rows: MeasurementRow[],
+  options: { env?: Environment; allowShrink?: boolean } = {},
+) {
+  return writePartition({ store, env: "dev", dataset: measurements, day, rows, ...options });
+}
 
 describe.each(storeCases)("writePartition on the $name store", (storeCase) => {
   const withStore = (fn: (store: ObjectStore) => Promise<void>) => async () => {
@@ -68,23 +77,11 @@ describe.each(storeCases)("writePartition on the $name store", (storeCase) => {
     "writes one deterministic part and a rerun gives the same keys and the same bytes",
     withStore(async (store) => {
       const rows = rowsFor("2024-03-01", 5);
-      const first = await writePartition({
-        store,
-        env: "dev",
-        dataset: measurements,
-        day: "2024-03-01",
-        rows,
-      });
+      const first = await writeDay(store, "2024-03-01", rows);
       expect(first.keys).toEqual(["dev/processed/measurements/year=2024/month=03/day=01/part-00000.parquet"]);
       expect(first.rows).toBe(120);
       const before = await snapshot(store, "dev/");
-      const second = await writePartition({
-        store,
-        env: "dev",
-        dataset: measurements,
-        day: "2024-03-01",
-        rows,
-      });
+      const second = await writeDay(store, "2024-03-01", rows);
       expect(second.keys).toEqual(first.keys);
       expect(second.deletedKeys).toEqual([]);
       expect(await snapshot(store, "dev/")).toEqual(before);
@@ -97,36 +94,12 @@ describe.each(storeCases)("writePartition on the $name store", (storeCase) => {
   it(
     "replaces only its own partition: neighbours, other datasets and the other environment are untouched",
     withStore(async (store) => {
-      await writePartition({
-        store,
-        env: "dev",
-        dataset: measurements,
-        day: "2024-03-01",
-        rows: rowsFor("2024-03-01", 2),
-      });
-      await writePartition({
-        store,
-        env: "dev",
-        dataset: measurements,
-        day: "2024-03-02",
-        rows: rowsFor("2024-03-02", 2),
-      });
-      await writePartition({
-        store,
-        env: "prod",
-        dataset: measurements,
-        day: "2024-03-01",
-        rows: rowsFor("2024-03-01", 3),
-      });
+      await writeDay(store, "2024-03-01", rowsFor("2024-03-01", 2));
+      await writeDay(store, "2024-03-02", rowsFor("2024-03-02", 2));
+      await writeDay(store, "2024-03-01", rowsFor("2024-03-01", 3), { env: "prod" });
       const neighbours = await snapshot(store, "dev/processed/measurements/year=2024/month=03/day=02/");
       const prod = await snapshot(store, "prod/");
-      const report = await writePartition({
-        store,
-        env: "dev",
-        dataset: measurements,
-        day: "2024-03-01",
-        rows: rowsFor("2024-03-01", 4, 24, 1),
-      });
+      const report = await writeDay(store, "2024-03-01", rowsFor("2024-03-01", 4, 24, 1));
       expect(report.rows).toBe(96);
       expect(await snapshot(store, "dev/processed/measurements/year=2024/month=03/day=02/")).toEqual(
         neighbours,
@@ -147,7 +120,7 @@ describe.each(storeCases)("writePartition on the $name store", (storeCase) => {
       // A partition of the earlier multi-part layout.
       await store.put(`${prefix}part-00001.parquet`, new Uint8Array([1, 2, 3]));
       const rows = rowsFor("2024-03-03", 2_750); // 66,000 rows: two row groups
-      const big = await writePartition({ store, env: "dev", dataset: measurements, day: "2024-03-03", rows });
+      const big = await writeDay(store, "2024-03-03", rows);
       expect(big.keys).toEqual([`${prefix}part-00000.parquet`]);
       expect(big.deletedKeys).toEqual([`${prefix}part-00001.parquet`]);
       expect(await listKeys(store, prefix)).toEqual(big.keys);
@@ -165,37 +138,18 @@ describe.each(storeCases)("writePartition on the $name store", (storeCase) => {
     withStore(async (store) => {
       const day = "2024-03-04";
       const rows = rowsFor(day, 40);
-      const first = await writePartition({ store, env: "dev", dataset: measurements, day, rows });
+      const first = await writeDay(store, day, rows);
       expect(first.previousRows).toBeUndefined();
       const before = await store.get(first.keys[0] as string);
-      const e = await writePartition({
-        store,
-        env: "dev",
-        dataset: measurements,
-        day,
-        rows: rows.slice(0, 24 * 30),
-      }).catch((x: unknown) => x as Error);
+      const e = await writeDay(store, day, rows.slice(0, 24 * 30)).catch((x: unknown) => x as Error);
       expect((e as Error).message).toBe(
         "Refusing to replace measurements 2024-03-04: it would shrink from 960 to 720 rows (25% fewer, more than 20% allowed); processed is unchanged. Check the raw data, or pass --allow-shrink for a deliberate correction.",
       );
       expect(await store.get(first.keys[0] as string)).toEqual(before);
       // 20% fewer is within the guard; the report says before → after.
-      const within = await writePartition({
-        store,
-        env: "dev",
-        dataset: measurements,
-        day,
-        rows: rows.slice(0, 24 * 32),
-      });
+      const within = await writeDay(store, day, rows.slice(0, 24 * 32));
       expect([within.previousRows, within.rows]).toEqual([960, 768]);
-      const forced = await writePartition({
-        store,
-        env: "dev",
-        dataset: measurements,
-        day,
-        rows: rows.slice(0, 24),
-        allowShrink: true,
-      });
+      const forced = await writeDay(store, day, rows.slice(0, 24), { allowShrink: true });
       expect([forced.previousRows, forced.rows]).toEqual([768, 24]);
     }),
   );
@@ -239,21 +193,8 @@ describe.each(storeCases)("writePartition on the $name store", (storeCase) => {
   it(
     "writes an empty part for a day with no rows, replacing earlier data",
     withStore(async (store) => {
-      await writePartition({
-        store,
-        env: "dev",
-        dataset: measurements,
-        day: "2024-03-05",
-        rows: rowsFor("2024-03-05", 1),
-      });
-      const empty = await writePartition({
-        store,
-        env: "dev",
-        dataset: measurements,
-        day: "2024-03-05",
-        rows: [],
-        allowShrink: true,
-      });
+      await writeDay(store, "2024-03-05", rowsFor("2024-03-05", 1));
+      const empty = await writeDay(store, "2024-03-05", [], { allowShrink: true });
       expect(empty.rows).toBe(0);
       expect(decodeParquet((await store.get(empty.keys[0] as string)) as Uint8Array).numRows).toBe(0);
     }),

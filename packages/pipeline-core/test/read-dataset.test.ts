@@ -6,12 +6,14 @@ import {
   measurements,
   type ObjectStore,
   optional,
+  type PartitionFilter,
   type ReadRowOf,
   readPartitions,
   readRows,
   readTable,
   required,
   t,
+  type WritableRow,
   writePartition,
 } from "../src/index.js";
 import { storeCases } from "./support/stores.js";
@@ -39,24 +41,36 @@ describe.each(storeCases)("read API on the $name store", (storeCase) => {
   let store: ObjectStore;
   let teardown: () => Promise<void>;
 
+  /** Writes `rows` as the readings of `region` on `day` in dev. */
+  const writeReadings = (
+    day: string,
+    region: string,
+    rows: WritableRow<typeof readings>[],
+    options: { allowShrink?: boolean } = {},
+  ) => writePartition({ store, env: "dev", dataset: readings, day, partition: { region }, rows, ...options });
+
+  /** Every row `readRows` yields in dev for `filter`, in order. */
+  async function rowsWhere(filter: PartitionFilter<typeof readings>): Promise<ReadRowOf<typeof readings>[]> {
+    const rows: ReadRowOf<typeof readings>[] = [];
+    for await (const r of readRows({ store, env: "dev", dataset: readings, filter })) rows.push(r);
+    return rows;
+  }
+
   beforeAll(async () => {
     ({ store, teardown } = await storeCase.setup());
     for (const region of ["north", "south"]) {
       for (const day of ["2024-03-01", "2024-03-02", "2024-03-03"]) {
-        await writePartition({
-          store,
-          env: "dev",
-          dataset: readings,
+        await writeReadings(
           day,
-          partition: { region },
-          rows: [0, 1].map((h) => ({
+          region,
+          [0, 1].map((h) => ({
             station: `${region}-${h}`,
             at: hour(day, h),
             count: h === 0 ? 9_007_199_254_740_991n : null,
             pm25: h === 0 ? 10.5 : null,
             where: h === 0 ? { lat: 21.02, lon: null } : null,
           })),
-        });
+        );
       }
     }
   });
@@ -104,14 +118,7 @@ describe.each(storeCases)("read API on the $name store", (storeCase) => {
   });
 
   it("reads typed rows: Date timestamps, numbers for int64, structs, nulls and the partition keys", async () => {
-    const rows: ReadRowOf<typeof readings>[] = [];
-    for await (const r of readRows({
-      store,
-      env: "dev",
-      dataset: readings,
-      filter: { region: "north", dt: "2024-03-02" },
-    }))
-      rows.push(r);
+    const rows = await rowsWhere({ region: "north", dt: "2024-03-02" });
     expect(rows).toEqual([
       {
         station: "north-0",
@@ -163,23 +170,13 @@ describe.each(storeCases)("read API on the $name store", (storeCase) => {
   });
 
   it("reads a replaced partition as its new contents only", async () => {
-    await writePartition({
-      store,
-      env: "dev",
-      dataset: readings,
-      day: "2024-03-03",
-      partition: { region: "south" },
-      rows: [{ station: "replaced", at: hour("2024-03-03", 5), count: 1n, pm25: 1, where: null }],
-      allowShrink: true,
-    });
-    const rows = [];
-    for await (const r of readRows({
-      store,
-      env: "dev",
-      dataset: readings,
-      filter: { region: "south", dt: "2024-03-03" },
-    }))
-      rows.push(r);
+    await writeReadings(
+      "2024-03-03",
+      "south",
+      [{ station: "replaced", at: hour("2024-03-03", 5), count: 1n, pm25: 1, where: null }],
+      { allowShrink: true },
+    );
+    const rows = await rowsWhere({ region: "south", dt: "2024-03-03" });
     expect(rows.map((r) => [r.station, r.count, r.at.toISOString()])).toEqual([
       ["replaced", 1, "2024-03-03T05:00:00.000Z"],
     ]);
@@ -195,8 +192,7 @@ describe.each(storeCases)("read API on the $name store", (storeCase) => {
     };
     const key = "dev/processed/readings/region=north/dt=2024-03-01/part-00000.parquet";
     const before = await store.get(key);
-    const rows: ReadRowOf<typeof readings>[] = [];
-    for await (const r of readRows({ ...ref, filter: { region: "north", dt: "2024-03-01" } })) rows.push(r);
+    const rows = await rowsWhere({ region: "north", dt: "2024-03-01" });
     // count was read as a number; the writer takes it back for the int64 column.
     const report = await writePartition({ ...ref, rows });
     expect(report.rows).toBe(2);
@@ -209,21 +205,10 @@ describe.each(storeCases)("read API on the $name store", (storeCase) => {
   });
 
   it("refuses what it cannot read exactly: an int64 past 2^53, a foreign Parquet file, a schema mismatch", async () => {
-    await writePartition({
-      store,
-      env: "dev",
-      dataset: readings,
-      day: "2024-04-01",
-      partition: { region: "north" },
-      rows: [{ station: "big", at: hour("2024-04-01", 0), count: 2n ** 60n, pm25: null, where: null }],
-    });
-    const read = async (filter: object) => {
-      const out = [];
-      for await (const r of readRows({ store, env: "dev", dataset: readings, filter: filter as never }))
-        out.push(r);
-      return out;
-    };
-    await expect(read({ region: "north", dt: "2024-04-01" })).rejects.toThrow(
+    await writeReadings("2024-04-01", "north", [
+      { station: "big", at: hour("2024-04-01", 0), count: 2n ** 60n, pm25: null, where: null },
+    ]);
+    await expect(rowsWhere({ region: "north", dt: "2024-04-01" })).rejects.toThrow(
       /count holds 1152921504606846976/,
     );
 
@@ -235,7 +220,7 @@ describe.each(storeCases)("read API on the $name store", (storeCase) => {
       "dev/processed/readings/region=north/dt=2024-05-01/part-00000.parquet",
       bytes as Uint8Array,
     );
-    await expect(read({ region: "north", dt: "2024-05-01" })).rejects.toThrow(
+    await expect(rowsWhere({ region: "north", dt: "2024-05-01" })).rejects.toThrow(
       /Cannot read dev\/processed\/readings\/region=north\/dt=2024-05-01\/part-00000.parquet as dataset readings/,
     );
     await store.put("dev/processed/readings/stray.parquet", bytes as Uint8Array);

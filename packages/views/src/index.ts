@@ -1,6 +1,7 @@
 export * from "./athena/engine.js";
 export * from "./deploy.js";
 export { COMPAT_MACROS, COMPAT_SETTINGS } from "./duckdb/compat.js";
+export { datasetRelationSql, processedDir } from "./duckdb/datasets.js";
 export * from "./duckdb/engine.js";
 export type { ScanProfile } from "./duckdb/profile.js";
 export { READ_STATEMENTS } from "./duckdb/read-only.js";

@@ -5,7 +5,9 @@ import {
   type Row,
   StartQueryExecutionCommand,
   StopQueryExecutionCommand,
+  TooManyRequestsException,
 } from "@aws-sdk/client-athena";
+import { leakedSecrets, withSignedRequest } from "@openaq-lakehouse/test-support/aws-errors";
 import { mockClient } from "aws-sdk-client-mock";
 import "aws-sdk-client-mock-vitest/extend";
 import { beforeEach, describe, expect, it } from "vitest";
@@ -229,8 +231,26 @@ describe("Athena engine", () => {
       );
     await expect(engine().query("SELECT 1")).rejects.toMatchObject({
       code: "ATHENA_ERROR",
-      message: "Athena request failed (InvalidRequestException): WorkGroup openaq-prod is not found.",
+      message:
+        "Athena StartQueryExecution on workgroup openaq-prod failed: InvalidRequestException: WorkGroup openaq-prod is not found.",
     });
+  });
+
+  it("throttling through every retry is one sentence, and nothing of the signed request reaches the error", async () => {
+    athena
+      .on(StartQueryExecutionCommand)
+      .rejects(
+        withSignedRequest(new TooManyRequestsException({ message: "Rate exceeded", $metadata: {} }), 400),
+      );
+    const error = await engine()
+      .query("SELECT 1")
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: "ATHENA_ERROR",
+      message:
+        "Athena StartQueryExecution on workgroup openaq-prod failed: Athena kept throttling the requests (TooManyRequestsException) through every retry; try again later.",
+    });
+    expect(leakedSecrets(error)).toEqual([]);
   });
 
   it("deploys the same rendered SQL text and validates through the same interface", async () => {

@@ -2,9 +2,9 @@ import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { LOCAL_CATALOG_FILE, locations, measurements, sqlColumns } from "@openaq-lakehouse/pipeline-core";
+import { at, place, reading, tempLake, utcToday, writeLake } from "@openaq-lakehouse/test-support/lake";
 import { afterEach, describe, expect, it } from "vitest";
 import { deployViews, openDuckDbEngine, validateViews, viewColumns } from "../src/index.js";
-import { at, place, reading, tempLake, utcToday, writeLake } from "./support/fixtures.js";
 
 const T = utcToday();
 const dirs: string[] = [];

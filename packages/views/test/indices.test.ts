@@ -192,20 +192,21 @@ describe("VN_AQI sub-indices (Decision 1459/QĐ-TCMT)", () => {
   });
 
   it("categories: Vietnamese and English names and the Decision's colours at each band edge", async () => {
-    const edges: Array<[number, string, string, string]> = [
-      [0, "Tốt", "Good", "#00E400"],
-      [50, "Tốt", "Good", "#00E400"],
-      [51, "Trung bình", "Moderate", "#FFFF00"],
-      [100, "Trung bình", "Moderate", "#FFFF00"],
-      [101, "Kém", "Poor", "#FF7E00"],
-      [150, "Kém", "Poor", "#FF7E00"],
-      [151, "Xấu", "Bad", "#FF0000"],
-      [200, "Xấu", "Bad", "#FF0000"],
-      [201, "Rất xấu", "Very bad", "#8F3F97"],
-      [300, "Rất xấu", "Very bad", "#8F3F97"],
-      [301, "Nguy hại", "Hazardous", "#7E0023"],
-      [500, "Nguy hại", "Hazardous", "#7E0023"],
+    // Each band, lowest and highest index: the category must be the same at both edges.
+    const bands: Array<[number, number, string, string, string]> = [
+      [0, 50, "Tốt", "Good", "#00E400"],
+      [51, 100, "Trung bình", "Moderate", "#FFFF00"],
+      [101, 150, "Kém", "Poor", "#FF7E00"],
+      [151, 200, "Xấu", "Bad", "#FF0000"],
+      [201, 300, "Rất xấu", "Very bad", "#8F3F97"],
+      [301, 500, "Nguy hại", "Hazardous", "#7E0023"],
     ];
+    const edges = bands.flatMap(
+      ([low, high, ...names]): Array<[number, string, string, string]> => [
+        [low, ...names],
+        [high, ...names],
+      ],
+    );
     const at = edges.map(([i]) => i);
     const vi = await evaluate(at, (c) => vnCategorySql(c, "vi"));
     const en = await evaluate(at, (c) => vnCategorySql(c, "en"));

@@ -1,7 +1,8 @@
 import { rm } from "node:fs/promises";
+import { addDays } from "@openaq-lakehouse/pipeline-core";
+import { at, place, reading, tempLake, utcToday, writeLake } from "@openaq-lakehouse/test-support/lake";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DuckDbEngine, deployViews, openDuckDbEngine } from "../src/index.js";
-import { addDays, at, place, reading, tempLake, utcToday, writeLake } from "./support/fixtures.js";
 
 /**
  * view_latest_aqi must read only its window's partitions, whatever the history length: DuckDB's

@@ -1,5 +1,6 @@
 import { rm } from "node:fs/promises";
 import { addDays } from "@openaq-lakehouse/pipeline-core";
+import { at, place, reading, tempLake, utcToday, writeLake } from "@openaq-lakehouse/test-support/lake";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type DuckDbEngine,
@@ -9,7 +10,6 @@ import {
   type QueryResult,
   validateViews,
 } from "../src/index.js";
-import { at, place, reading, tempLake, utcToday, writeLake } from "./support/fixtures.js";
 
 const T = utcToday();
 

@@ -1,4 +1,6 @@
 import { rm } from "node:fs/promises";
+import { addDays, type MeasurementRow } from "@openaq-lakehouse/pipeline-core";
+import { at, place, reading, tempLake, utcToday, writeLake } from "@openaq-lakehouse/test-support/lake";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type DuckDbEngine,
@@ -7,7 +9,6 @@ import {
   type QueryResult,
   viewColumns,
 } from "../src/index.js";
-import { addDays, at, place, reading, tempLake, utcToday, writeLake } from "./support/fixtures.js";
 
 /**
  * The serving views on DuckDB over a hand-built lake. Window fixtures are dated relative to today
@@ -19,141 +20,64 @@ const D = addDays(T, -20); // a past day for the daily view
 
 const ppmToUgm3 = (ppm: number, molarMass: number) => (ppm * molarMass * 1000) / 24.45;
 
+/** One reading: location, sensor, parameter, value, time, and its unit when not µg/m³. */
+function r(
+  location_id: number,
+  sensor_id: number,
+  parameter: string,
+  value: number,
+  datetime: number,
+  unit?: string,
+): MeasurementRow {
+  return reading({
+    location_id,
+    sensor_id,
+    parameter,
+    value,
+    datetime,
+    ...(unit === undefined ? {} : { unit }),
+  });
+}
+
 function fixture() {
   const m = [
     // L101: two PM2.5 sensors, a negative sentinel after the latest valid reading, ppm NO2
-    reading({
-      location_id: 101,
-      sensor_id: 1001,
-      parameter: "pm25",
-      value: 20,
-      datetime: at(addDays(T, -1), 22),
-    }),
-    reading({ location_id: 101, sensor_id: 1001, parameter: "pm25", value: 12, datetime: at(T, 1) }),
-    reading({ location_id: 101, sensor_id: 1004, parameter: "pm25", value: 14, datetime: at(T, 1) }),
-    reading({ location_id: 101, sensor_id: 1001, parameter: "pm25", value: -999, datetime: at(T, 2) }),
-    reading({
-      location_id: 101,
-      sensor_id: 1002,
-      parameter: "pm10",
-      value: 55,
-      datetime: at(addDays(T, -1), 23),
-    }),
-    reading({ location_id: 101, sensor_id: 1002, parameter: "pm10", value: 40, datetime: at(T, 2) }),
-    reading({
-      location_id: 101,
-      sensor_id: 1003,
-      parameter: "no2",
-      value: 0.02,
-      unit: "ppm",
-      datetime: at(T, 1),
-    }),
+    r(101, 1001, "pm25", 20, at(addDays(T, -1), 22)),
+    r(101, 1001, "pm25", 12, at(T, 1)),
+    r(101, 1004, "pm25", 14, at(T, 1)),
+    r(101, 1001, "pm25", -999, at(T, 2)),
+    r(101, 1002, "pm10", 55, at(addDays(T, -1), 23)),
+    r(101, 1002, "pm10", 40, at(T, 2)),
+    r(101, 1003, "no2", 0.02, at(T, 1), "ppm"),
     // L102: oldest day of the 3-day window; PM in ppm and SO2 in ppb must not count
-    reading({
-      location_id: 102,
-      sensor_id: 2001,
-      parameter: "pm25",
-      value: 40,
-      datetime: at(addDays(T, -2), 5),
-    }),
-    reading({
-      location_id: 102,
-      sensor_id: 2002,
-      parameter: "co",
-      value: 1,
-      unit: "ppm",
-      datetime: at(addDays(T, -2), 5),
-    }),
-    reading({
-      location_id: 102,
-      sensor_id: 2003,
-      parameter: "o3",
-      value: 80,
-      datetime: at(addDays(T, -2), 5),
-    }),
-    reading({
-      location_id: 102,
-      sensor_id: 2004,
-      parameter: "pm25",
-      value: 0.5,
-      unit: "ppm",
-      datetime: at(addDays(T, -1), 3),
-    }),
-    reading({
-      location_id: 102,
-      sensor_id: 2005,
-      parameter: "so2",
-      value: 5,
-      unit: "ppb",
-      datetime: at(addDays(T, -1), 4),
-    }),
+    r(102, 2001, "pm25", 40, at(addDays(T, -2), 5)),
+    r(102, 2002, "co", 1, at(addDays(T, -2), 5), "ppm"),
+    r(102, 2003, "o3", 80, at(addDays(T, -2), 5)),
+    r(102, 2004, "pm25", 0.5, at(addDays(T, -1), 3), "ppm"),
+    r(102, 2005, "so2", 5, at(addDays(T, -1), 4), "ppb"),
     // L103: just outside the window; L104: only negative readings; L105: no locations snapshot
-    reading({
-      location_id: 103,
-      sensor_id: 3001,
-      parameter: "pm25",
-      value: 30,
-      datetime: at(addDays(T, -3), 23),
-    }),
-    reading({ location_id: 104, sensor_id: 4001, parameter: "pm25", value: -5, datetime: at(T, 3) }),
-    reading({ location_id: 104, sensor_id: 4002, parameter: "no2", value: -1, datetime: at(T, 3) }),
-    reading({ location_id: 105, sensor_id: 5001, parameter: "pm25", value: 9.1, datetime: at(T, 0) }),
+    r(103, 3001, "pm25", 30, at(addDays(T, -3), 23)),
+    r(104, 4001, "pm25", -5, at(T, 3)),
+    r(104, 4002, "no2", -1, at(T, 3)),
+    r(105, 5001, "pm25", 9.1, at(T, 0)),
     // ---- day D (local, Asia/Ho_Chi_Minh = UTC+7): [D-1 17:00Z, D 17:00Z) ----
     // L101 local hour 00 = UTC D-1 17:xx: two sub-hourly readings → hourly mean 15
-    reading({
-      location_id: 101,
-      sensor_id: 1001,
-      parameter: "pm25",
-      value: 10,
-      datetime: at(addDays(D, -1), 17, 0),
-    }),
-    reading({
-      location_id: 101,
-      sensor_id: 1001,
-      parameter: "pm25",
-      value: 20,
-      datetime: at(addDays(D, -1), 17, 30),
-    }),
+    r(101, 1001, "pm25", 10, at(addDays(D, -1), 17, 0)),
+    r(101, 1001, "pm25", 20, at(addDays(D, -1), 17, 30)),
     // local hour 05: negative, the hour does not count
-    reading({
-      location_id: 101,
-      sensor_id: 1001,
-      parameter: "pm25",
-      value: -1,
-      datetime: at(addDays(D, -1), 22),
-    }),
+    r(101, 1001, "pm25", -1, at(addDays(D, -1), 22)),
     // local hours 07..18 (UTC D 00..11): 12 hours of 30
-    ...Array.from({ length: 12 }, (_, h) =>
-      reading({ location_id: 101, sensor_id: 1001, parameter: "pm25", value: 30, datetime: at(D, h) }),
-    ),
+    ...Array.from({ length: 12 }, (_, h) => r(101, 1001, "pm25", 30, at(D, h))),
     // NO2 in ppm and in µg/m³ in the same hour; PM10 in ppm (left out)
-    reading({
-      location_id: 101,
-      sensor_id: 1003,
-      parameter: "no2",
-      value: 0.05,
-      unit: "ppm",
-      datetime: at(D, 0),
-    }),
-    reading({ location_id: 101, sensor_id: 1006, parameter: "no2", value: 50, datetime: at(D, 0) }),
-    reading({
-      location_id: 101,
-      sensor_id: 1007,
-      parameter: "pm10",
-      value: 3,
-      unit: "ppm",
-      datetime: at(D, 1),
-    }),
+    r(101, 1003, "no2", 0.05, at(D, 0), "ppm"),
+    r(101, 1006, "no2", 50, at(D, 0)),
+    r(101, 1007, "pm10", 3, at(D, 1), "ppm"),
     // UTC D 17:00 is local D+1 00:00
-    reading({ location_id: 101, sensor_id: 1001, parameter: "pm25", value: 100, datetime: at(D, 17) }),
+    r(101, 1001, "pm25", 100, at(D, 17)),
     // L102: 11 hours (local 08..18) → incomplete
-    ...Array.from({ length: 11 }, (_, h) =>
-      reading({ location_id: 102, sensor_id: 2001, parameter: "pm25", value: 50, datetime: at(D, h + 1) }),
-    ),
+    ...Array.from({ length: 11 }, (_, h) => r(102, 2001, "pm25", 50, at(D, h + 1))),
     // L106: exactly 12 hours (50%) → complete
-    ...Array.from({ length: 12 }, (_, h) =>
-      reading({ location_id: 106, sensor_id: 6001, parameter: "pm25", value: 5, datetime: at(D, h) }),
-    ),
+    ...Array.from({ length: 12 }, (_, h) => r(106, 6001, "pm25", 5, at(D, h))),
   ];
   const current = [
     place({

@@ -1,8 +1,8 @@
 import { rm } from "node:fs/promises";
 import { formatIsoDay, type MeasurementRow } from "@openaq-lakehouse/pipeline-core";
+import { place, reading, tempLake, utcToday, writeLake } from "@openaq-lakehouse/test-support/lake";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DuckDbEngine, deployViews, openDuckDbEngine, type QueryResult } from "../src/index.js";
-import { place, reading, tempLake, utcToday, writeLake } from "./support/fixtures.js";
 
 /**
  * The indices through the deployed views on DuckDB: current (hourly) indices in view_latest_aqi from

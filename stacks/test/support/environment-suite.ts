@@ -8,6 +8,15 @@ import {
   workgroupName,
 } from "@openaq-lakehouse/infra";
 import {
+  inputsOf,
+  MOCK,
+  type MockedStack,
+  ofType,
+  one,
+  policyOf,
+  resolved,
+} from "@openaq-lakehouse/infra/mocks";
+import {
   DATASETS,
   databaseName,
   ENVIRONMENTS,
@@ -19,20 +28,12 @@ import {
   OPENAQ_ARCHIVE_TABLE,
   SERVING_VIEWS,
 } from "@openaq-lakehouse/pipeline-core";
+import { must } from "@openaq-lakehouse/test-support/narrow";
+import type * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { PLATFORM_OUTPUTS } from "../../../infra/test/support/platform-outputs.js";
-import {
-  MOCK,
-  type MockedStack,
-  ofType,
-  one,
-  policyOf,
-  registeredUrns,
-  resolved,
-  typeChain,
-} from "../../../infra/test/support/pulumi-mocks.js";
-import { runEnvironmentStack, TEST_API_KEY } from "./environment-stack.js";
+import { PLATFORM_OUTPUTS } from "./platform-outputs.js";
+import { cloudResourceUrns, runEnvironmentStack, TEST_API_KEY } from "./run-stack.js";
 
 type Statement = {
   Sid: string;
@@ -43,7 +44,10 @@ type Statement = {
 
 /** The assertions every environment stack must pass; `expected` holds what differs between envs. */
 export function environmentStackSuite(env: Environment, expected: { bytesScannedCutoff: number }): void {
-  const other = ENVIRONMENTS.find((e) => e !== env)!;
+  const other = must(
+    ENVIRONMENTS.find((e) => e !== env),
+    `an environment other than ${env}`,
+  );
   const db = databaseName(env);
   const bucket = PLATFORM_OUTPUTS.bucketName;
   let stack: MockedStack;
@@ -52,6 +56,10 @@ export function environmentStackSuite(env: Environment, expected: { bytesScanned
   beforeAll(async () => {
     ({ stack, outputs } = await runEnvironmentStack(env));
   });
+
+  /** The name of the stack's one bucket, OWOX's results bucket. */
+  const resultsBucket = () =>
+    must(one(stack.resources, "aws:s3/bucket:Bucket").id, "the results bucket's name");
 
   const statements = (type: string, name?: string): Record<string, Statement> =>
     Object.fromEntries(
@@ -64,26 +72,22 @@ export function environmentStackSuite(env: Environment, expected: { bytesScanned
     });
 
     it("has the OpenAQ archive as a projected CSV table, read in place from the public bucket", () => {
-      const t = one(
-        stack.resources,
-        "aws:glue/catalogTable:CatalogTable",
-        `catalog-${env}-${OPENAQ_ARCHIVE_TABLE}`,
-      ).inputs as Record<string, any>;
+      const t = inputsOf<aws.glue.CatalogTableArgs>(
+        one(stack.resources, "aws:glue/catalogTable:CatalogTable", `catalog-${env}-${OPENAQ_ARCHIVE_TABLE}`),
+      );
       expect(t.databaseName).toBe(db);
-      expect(t.storageDescriptor.location).toBe("s3://openaq-data-archive/records/csv.gz/");
-      expect(t.storageDescriptor.serDeInfo.serializationLibrary).toBe(
+      expect(t.storageDescriptor?.location).toBe("s3://openaq-data-archive/records/csv.gz/");
+      expect(t.storageDescriptor?.serDeInfo?.serializationLibrary).toBe(
         "org.apache.hadoop.hive.serde2.OpenCSVSerde",
       );
-      expect(t.storageDescriptor.columns.map((c: { name: string }) => c.name)).toEqual([
-        ...OPENAQ_ARCHIVE_COLUMNS,
-      ]);
-      expect(t.partitionKeys.map((k: { name: string }) => k.name)).toEqual(["locationid", "year", "month"]);
+      expect(t.storageDescriptor?.columns?.map((c) => c.name)).toEqual([...OPENAQ_ARCHIVE_COLUMNS]);
+      expect(t.partitionKeys?.map((k) => k.name)).toEqual(["locationid", "year", "month"]);
       expect(t.parameters).toMatchObject({
         "projection.enabled": "true",
         "projection.locationid.type": "injected",
         "skip.header.line.count": "1",
-        "storage.location.template":
-          "s3://openaq-data-archive/records/csv.gz/locationid=${locationid}/year=${year}/month=${month}/",
+        // Athena's own placeholders, not this file's template
+        "storage.location.template": `s3://openaq-data-archive/records/csv.gz/locationid=\${locationid}/year=\${year}/month=\${month}/`,
       });
     });
 
@@ -94,14 +98,19 @@ export function environmentStackSuite(env: Environment, expected: { bytesScanned
       );
       const tables = all.filter((t) => t.inputs.name !== OPENAQ_ARCHIVE_TABLE);
       for (const dataset of Object.values(DATASETS)) {
-        const t = tables.find((x) => x.inputs.name === dataset.name)!.inputs as Record<string, any>;
+        const t = inputsOf<aws.glue.CatalogTableArgs>(
+          must(
+            tables.find((x) => x.inputs.name === dataset.name),
+            `Glue table ${dataset.name}`,
+          ),
+        );
         expect(t.databaseName).toBe(db);
         expect(t.tableType).toBe("EXTERNAL_TABLE");
-        expect(t.storageDescriptor.columns).toEqual(glueColumns(dataset));
+        expect(t.storageDescriptor?.columns).toEqual(glueColumns(dataset));
         expect(t.partitionKeys).toEqual(gluePartitionKeys(dataset));
-        expect(t.partitionKeys.map((k: { name: string }) => k.name)).toEqual(["year", "month", "day"]);
-        expect(t.storageDescriptor.serDeInfo.serializationLibrary).toBe(PARQUET_SERDE);
-        expect(t.storageDescriptor.location).toBe(`s3://${bucket}/${env}/processed/${dataset.name}/`);
+        expect(t.partitionKeys?.map((k) => k.name)).toEqual(["year", "month", "day"]);
+        expect(t.storageDescriptor?.serDeInfo?.serializationLibrary).toBe(PARQUET_SERDE);
+        expect(t.storageDescriptor?.location).toBe(`s3://${bucket}/${env}/processed/${dataset.name}/`);
         expect(t.parameters).toMatchObject({
           EXTERNAL: "TRUE",
           "projection.enabled": "true",
@@ -119,7 +128,7 @@ export function environmentStackSuite(env: Environment, expected: { bytesScanned
 
   describe(`${env} stack: Athena`, () => {
     it(`has workgroup ${workgroupName(env)} with enforced settings, engine v3, encrypted results and a cutoff`, () => {
-      const wg = one(stack.resources, "aws:athena/workgroup:Workgroup").inputs as Record<string, any>;
+      const wg = inputsOf<aws.athena.WorkgroupArgs>(one(stack.resources, "aws:athena/workgroup:Workgroup"));
       expect(wg.name).toBe(workgroupName(env));
       expect(wg.configuration).toMatchObject({
         enforceWorkgroupConfiguration: true,
@@ -195,31 +204,37 @@ export function environmentStackSuite(env: Environment, expected: { bytesScanned
 
     it("queries in the primary workgroup, reads its env's views, tables and processed prefix, writes only OWOX's result prefixes", () => {
       const s = statements("aws:iam/userPolicy:UserPolicy");
-      const results = one(stack.resources, "aws:s3/bucket:Bucket").id!;
-      expect(s.AthenaPrimaryWorkgroup!.Resource).toEqual([
+      const statement = (sid: string) => must(s[sid], `statement ${sid} of the OWOX user's policy`);
+      const results = resultsBucket();
+      expect(statement("AthenaPrimaryWorkgroup").Resource).toEqual([
         `arn:aws:athena:${MOCK.region}:${MOCK.accountId}:workgroup/primary`,
       ]);
+      const glue = statement("GlueReadOwnDatabase");
       for (const table of [...Object.keys(DATASETS), ...SERVING_VIEWS]) {
-        expect(s.GlueReadOwnDatabase!.Resource).toContain(
-          `arn:aws:glue:${MOCK.region}:${MOCK.accountId}:table/${db}/${table}`,
-        );
+        expect(glue.Resource).toContain(`arn:aws:glue:${MOCK.region}:${MOCK.accountId}:table/${db}/${table}`);
       }
-      expect(s.GlueReadOwnDatabase!.Action.every((a) => /^glue:(Get|BatchGet)/.test(a))).toBe(true);
-      expect(s.ReadOwnProcessedData!.Action).toEqual(["s3:GetObject"]);
-      expect(s.ReadOwnProcessedData!.Resource).toEqual(
+      expect(glue.Action.every((a) => /^glue:(Get|BatchGet)/.test(a))).toBe(true);
+      const processed = statement("ReadOwnProcessedData");
+      expect(processed.Action).toEqual(["s3:GetObject"]);
+      expect(processed.Resource).toEqual(
         Object.keys(DATASETS).map((d) => `arn:aws:s3:::${bucket}/${env}/processed/${d}/*`),
       );
-      expect(s.OwoxResultObjects!.Resource).toEqual(
+      const resultObjects = statement("OwoxResultObjects");
+      expect(resultObjects.Resource).toEqual(
         OWOX_RESULT_PREFIXES.map((p) => `arn:aws:s3:::${results}/${p}*`),
       );
-      expect(s.OwoxResultObjects!.Action).toEqual(
+      expect(resultObjects.Action).toEqual(
         expect.arrayContaining(["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]),
       );
     });
 
     it("has a private results bucket of its own, whose leftovers expire", () => {
-      const rules = one(stack.resources, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
-        .inputs.rules as Array<Record<string, any>>;
+      const rules = must(
+        inputsOf<aws.s3.BucketLifecycleConfigurationArgs>(
+          one(stack.resources, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"),
+        ).rules,
+        "the results bucket's lifecycle rules",
+      );
       for (const prefix of OWOX_RESULT_PREFIXES)
         expect(rules.find((r) => r.filter?.prefix === prefix)?.expiration).toEqual({ days: 1 });
     });
@@ -242,7 +257,7 @@ export function environmentStackSuite(env: Environment, expected: { bytesScanned
     it("exports one secret `owox` output with exactly what OWOX's Athena storage and data marts take", async () => {
       const owox = outputs.owox as pulumi.Output<unknown>;
       expect(await pulumi.isSecret(owox)).toBe(true);
-      const results = one(stack.resources, "aws:s3/bucket:Bucket").id!;
+      const results = resultsBucket();
       expect(await resolved(owox)).toEqual({
         environment: env,
         storage: {
@@ -275,9 +290,9 @@ export function environmentStackSuite(env: Environment, expected: { bytesScanned
     });
 
     it("registers every AWS resource inside one of the project's components", () => {
-      const cloud = registeredUrns().filter((u) => (typeChain(u).at(-1) ?? "").startsWith("aws:"));
-      expect(cloud.length).toBeGreaterThan(10);
-      expect(cloud.filter((u) => !typeChain(u).some((t) => t.startsWith("openaq:")))).toEqual([]);
+      const cloud = cloudResourceUrns(/^aws:/);
+      expect(cloud.all.length).toBeGreaterThan(10);
+      expect(cloud.outsideComponents).toEqual([]);
     });
 
     it("registers no resource of the platform (bucket, registry, host, topic)", () => {

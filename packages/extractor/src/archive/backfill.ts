@@ -164,7 +164,7 @@ export async function readArchiveManifest(
     .sort();
   const newest = runs.at(-1);
   if (newest === undefined) return undefined;
-  const key = prefix + rawRunManifestName(newest);
+  const key = rawKey({ env, dataset: RAW_ARCHIVE_DATASET, day }, rawRunManifestName(newest));
   const body = await store.get(key);
   try {
     const m = JSON.parse(new TextDecoder().decode(body)) as ArchiveRunManifest;

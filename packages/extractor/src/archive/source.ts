@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { PipelineError } from "@openaq-lakehouse/pipeline-core";
+import { awsErrorName, PipelineError, s3Error } from "@openaq-lakehouse/pipeline-core";
 
 /**
  * The OpenAQ open-data archive as a read-only source: the public bucket `s3://openaq-data-archive`
@@ -138,7 +138,7 @@ class S3Archive implements ArchiveSource {
     const out: ArchiveObjectInfo[] = [];
     let token: string | undefined;
     do {
-      const page = await this.call(`List s3://${this.bucket}/${prefix}`, () =>
+      const page = await this.call("ListObjectsV2", `s3://${this.bucket}/${prefix}`, () =>
         this.client.send(
           new this.sdk.ListObjectsV2Command({
             Bucket: this.bucket,
@@ -162,10 +162,10 @@ class S3Archive implements ArchiveSource {
       const res = await this.client.send(new this.sdk.GetObjectCommand({ Bucket: this.bucket, Key: key }));
       return res.Body ? await res.Body.transformToByteArray() : new Uint8Array();
     } catch (e) {
-      const name = (e as { name?: string }).name;
+      const name = awsErrorName(e);
       // Without ListBucket rights S3 answers 403 for a missing key; the public archive grants list.
       if (name === "NoSuchKey" || name === "NotFound") return undefined;
-      throw this.failure(`Read s3://${this.bucket}/${key}`, e);
+      throw this.failure(e, "GetObject", `s3://${this.bucket}/${key}`);
     }
   }
 
@@ -173,23 +173,19 @@ class S3Archive implements ArchiveSource {
     this.client.destroy();
   }
 
-  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  private async call<T>(operation: string, target: string, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (e) {
-      throw this.failure(what, e);
+      throw this.failure(e, operation, target);
     }
   }
 
-  /** One sentence; the cause keeps only name and message (an unsigned request has no secrets, but stay uniform). */
-  private failure(what: string, e: unknown): PipelineError {
-    const name = (e as { name?: string }).name ?? "Error";
-    const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-    const message = e instanceof Error ? e.message.replace(/\s+/g, " ").trim() : String(e);
-    return new PipelineError(
-      "ARCHIVE_UNREADABLE",
-      `${what} failed: ${name}${status ? ` (HTTP ${status})` : ""}: ${message.replace(/\.$/, "")}.`,
-      { cause: Object.assign(new Error(message), { name }) },
-    );
+  /**
+   * One sentence, ARCHIVE_UNREADABLE whatever went wrong (requests are unsigned and the region is
+   * fixed, so neither credentials nor a region can be missing); the cause without the request.
+   */
+  private failure(e: unknown, operation: string, target: string): PipelineError {
+    return s3Error(e, { bucket: this.bucket, operation, target, codes: { other: "ARCHIVE_UNREADABLE" } });
   }
 }

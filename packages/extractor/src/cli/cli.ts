@@ -1,6 +1,9 @@
 import {
   ENVIRONMENTS,
   type Environment,
+  type ErrorCode,
+  type ExitCode,
+  exitCodeOf,
   isPipelineError,
   LocalFolderStore,
   openStore,
@@ -8,11 +11,11 @@ import {
 } from "@openaq-lakehouse/pipeline-core";
 import type { QueryEngine } from "@openaq-lakehouse/views";
 import { backfillFromArchive } from "../archive/run.js";
-import { DEFAULT_OPENAQ_BASE_URL, OpenAqClient } from "../openaq/client.js";
+import { OpenAqClient } from "../openaq/client.js";
 import { ReportBuilder, renderReport } from "../report.js";
 import { checkRange, renderCheckReport } from "../steps/check.js";
 import { backfill, lookbackDays, type PipelineContext, runStep, runWithLookback } from "../steps/run.js";
-import { type CliArgs, parseCli, USAGE, UsageError } from "./args.js";
+import { type CliArgs, parseCli, USAGE } from "./args.js";
 import {
   apiSource,
   missingKeyError,
@@ -62,10 +65,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     // The arguments did not parse, but a --log-format json among them still decides the rendering.
     if (asksForJsonLogs(argv)) {
       createCliLogger({ format: "json", sink: io.stderr, secrets: () => secrets }).error(sentence(e), {
-        code: isPipelineError(e) ? e.code : "UNEXPECTED",
+        code: errorCode(e),
       });
     } else say(io.stderr, `${sentence(e)}\n`);
-    return isPipelineError(e) && !isConfigurationError(e) ? 1 : 2;
+    return exitCode(e);
   }
 
   if (args.dryRun) {
@@ -170,11 +173,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     report.fail(sentence(e));
     if (report.report.steps.length > 0) printReport(io, args, report, secrets);
     // With --log-format json every stderr line is JSON (Airflow's log parsers), the failure included.
-    if (args.logFormat === "json")
-      log.error(sentence(e), { code: isPipelineError(e) ? e.code : "UNEXPECTED" });
+    if (args.logFormat === "json") log.error(sentence(e), { code: errorCode(e) });
     else say(io.stderr, `${sentence(e)}\n`);
     if (args.debug && e instanceof Error && e.stack) say(io.stderr, `${e.stack}\n`);
-    return isConfigurationError(e) ? 2 : 1;
+    return exitCode(e);
   } finally {
     await resources.close();
   }
@@ -201,24 +203,17 @@ async function printSummary(
   }
 }
 
-/**
- * Errors that mean "fix how you called it" (exit 2) rather than "the run failed" (exit 1): bad
- * arguments, an unusable lake path, missing configuration.
- */
-const CONFIGURATION_ERRORS: ReadonlySet<string> = new Set([
-  "USAGE",
-  "LAKE_UNUSABLE",
-  "INVALID_LAKE",
-  "API_KEY_MISSING",
-  "NO_ATHENA_WORKGROUP",
-  "AWS_REGION_MISSING",
-  "QUERY_NOT_READ_ONLY",
-  "ATHENA_REQUIRED",
-  "INVALID_ARCHIVE",
-]);
+/** The code a failure is logged with: a PipelineError's own, UNEXPECTED for anything else. */
+function errorCode(e: unknown): ErrorCode {
+  return isPipelineError(e) ? e.code : "UNEXPECTED";
+}
 
-export function isConfigurationError(e: unknown): boolean {
-  return e instanceof UsageError || (isPipelineError(e) && CONFIGURATION_ERRORS.has(e.code));
+/**
+ * The exit status of a failure, from the code's entry in `ERROR_CODES`: 2 for "fix how you called
+ * it" (bad arguments, an unusable lake path, missing configuration), 1 for "the run failed".
+ */
+function exitCode(e: unknown): ExitCode {
+  return exitCodeOf(errorCode(e));
 }
 
 function asksForJsonLogs(argv: readonly string[]): boolean {
@@ -325,9 +320,8 @@ class Resources {
     }
     if (apiKey === undefined && config.baseUrl === undefined) throw missingKeyError();
     return new OpenAqClient({
-      baseUrl: config.baseUrl ?? DEFAULT_OPENAQ_BASE_URL,
-      // An empty string, not undefined: the client must not fall back to a key of its own finding.
-      apiKey: apiKey ?? "",
+      baseUrl: config.baseUrl,
+      apiKey,
       log,
       ...config.client,
     });

@@ -1,4 +1,5 @@
 import {
+  awsError,
   type ContainerConfig,
   isPipelineError,
   isS3Lake,
@@ -48,8 +49,6 @@ export function missingKeyError(): PipelineError {
   );
 }
 
-const oneLine = (s: string): string => s.replace(/\s+/g, " ").trim();
-
 /** Reads the key from SSM (SecureString, decrypted with the instance role's permission). */
 export async function readApiKeyParameter(name: string, region: string | undefined): Promise<string> {
   const { GetParameterCommand, SSMClient } = await import("@aws-sdk/client-ssm");
@@ -61,31 +60,15 @@ export async function readApiKeyParameter(name: string, region: string | undefin
       throw new PipelineError("API_KEY_PARAMETER_EMPTY", `The SSM parameter ${name} holds no value.`);
     return value;
   } catch (e) {
-    if (e instanceof PipelineError) throw e;
-    const kind = (e as { name?: string }).name ?? "Error";
-    // The SDK's "Region is missing" is a plain Error: without a region there is no SSM to ask.
-    if (region === undefined && /region is missing/i.test((e as Error).message ?? "")) {
-      throw new PipelineError(
-        "AWS_REGION_MISSING",
-        `OPENAQ_API_KEY_PARAMETER is set but no AWS region is: set AWS_REGION to the region of the SSM parameter ${name}.`,
-        { cause: e },
-      );
-    }
-    const why =
-      kind === "ParameterNotFound"
-        ? "it does not exist"
-        : kind === "CredentialsProviderError"
-          ? "no AWS credentials were found"
-          : kind === "AccessDeniedException"
-            ? "access was denied"
-            : `${kind}: ${oneLine((e as Error).message ?? "").replace(/\.$/, "") || "no details"}`;
-    throw new PipelineError(
-      "API_KEY_PARAMETER_UNREADABLE",
-      `Cannot read the OpenAQ API key from SSM parameter ${name}: ${why}.`,
-      {
-        cause: e,
+    throw awsError(e, {
+      service: "SSM",
+      operation: "GetParameter",
+      failed: `Cannot read the OpenAQ API key from SSM parameter ${name}`,
+      codes: { other: "API_KEY_PARAMETER_UNREADABLE", noCredentials: "API_KEY_PARAMETER_UNREADABLE" },
+      sentences: {
+        noRegion: `OPENAQ_API_KEY_PARAMETER is set but no AWS region is: set AWS_REGION to the region of the SSM parameter ${name}.`,
       },
-    );
+    });
   } finally {
     ssm.destroy();
   }

@@ -1,4 +1,4 @@
-import { isS3Lake } from "@openaq-lakehouse/pipeline-core";
+import { databaseName, isS3Lake } from "@openaq-lakehouse/pipeline-core";
 import { lookbackDays } from "../steps/run.js";
 import type { CliArgs } from "./args.js";
 import { type ApiSource, apiSource, type RuntimeConfig } from "./config.js";
@@ -71,7 +71,7 @@ export function planFor(args: CliArgs, config: RuntimeConfig): Plan {
   if (USES_API.has(args.command)) plan.api = describeApi(apiSource(config, args.lake));
   if (USES_CATALOG.has(args.command)) {
     plan.catalog = s3
-      ? `Glue database openaq_${args.env}, CATALOG_MODE=${config.catalogMode}${config.catalogMode === "crawler" ? ` (crawler ${config.crawlerName ?? "unset: GLUE_CRAWLER_NAME needed"})` : ""}`
+      ? `Glue database ${databaseName(args.env)}, CATALOG_MODE=${config.catalogMode}${config.catalogMode === "crawler" ? ` (crawler ${config.crawlerName ?? "unset: GLUE_CRAWLER_NAME needed"})` : ""}`
       : "local lake: nothing to register";
   }
   if (USES_ENGINE.has(args.command)) {

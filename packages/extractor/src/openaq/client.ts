@@ -21,10 +21,17 @@ export const DEFAULT_OPENAQ_BASE_URL = "https://api.openaq.org";
 /** Vietnam. */
 export const DEFAULT_COUNTRY_ID = 56;
 
+/**
+ * Everything the client is configured with. It reads nothing from the process environment: the CLI
+ * is the one place that does (`cli/config.ts`), and passes what it found here.
+ */
 export interface OpenAqClientOptions {
-  /** Default: OPENAQ_BASE_URL, else the public API. */
+  /** Default: the public API. */
   baseUrl?: string;
-  /** Default: OPENAQ_API_KEY. Sent only as the X-API-Key header; never logged or stored. */
+  /**
+   * Sent only as the X-API-Key header; never logged or stored. Without one (or blank), every call
+   * fails with API_KEY_MISSING before sending anything.
+   */
   apiKey?: string;
   /** Requests in flight at once (default 6). */
   concurrency?: number;
@@ -98,18 +105,14 @@ export class OpenAqClient {
   private readonly inFlight: Semaphore;
 
   constructor(opts: OpenAqClientOptions = {}) {
-    this.baseUrl = (opts.baseUrl ?? process.env.OPENAQ_BASE_URL ?? DEFAULT_OPENAQ_BASE_URL).replace(
-      /\/+$/,
-      "",
-    );
+    this.baseUrl = (opts.baseUrl ?? DEFAULT_OPENAQ_BASE_URL).replace(/\/+$/, "");
     if (!/^https?:\/\/[^\s]+$/.test(this.baseUrl)) {
       throw new PipelineError(
         "INVALID_BASE_URL",
         `The OpenAQ base URL ${JSON.stringify(this.baseUrl)} is not an http(s) URL.`,
       );
     }
-    const key = opts.apiKey ?? process.env.OPENAQ_API_KEY;
-    this.apiKey = key && key.trim() !== "" ? key.trim() : undefined;
+    this.apiKey = opts.apiKey?.trim() || undefined;
     this.concurrency = opts.concurrency ?? 6;
     this.pageLimit = opts.pageLimit ?? MAX_PAGE_LIMIT;
     if (!Number.isInteger(this.pageLimit) || this.pageLimit < 1 || this.pageLimit > MAX_PAGE_LIMIT) {

@@ -1,14 +1,18 @@
 import type { BatchCreatePartitionCommandOutput, GlueClient, StorageDescriptor } from "@aws-sdk/client-glue";
 import {
+  type AwsCall,
+  awsError,
+  awsErrorName,
   type CatalogMode,
   DATASETS,
   databaseName,
-  dayParts,
   type Environment,
+  hivePartitionPath,
   type IsoDay,
   isS3Lake,
   PipelineError,
   parseCatalogModeValue,
+  resolvePartition,
 } from "@openaq-lakehouse/pipeline-core";
 import { type Logger, silentLogger } from "../log.js";
 
@@ -60,7 +64,8 @@ export interface CatalogReport {
   crawlerStatus?: string;
 }
 
-const TABLES = Object.values(DATASETS).map((d) => d.name);
+const TABLE_DATASETS = Object.values(DATASETS);
+const TABLES = TABLE_DATASETS.map((d) => d.name);
 
 export async function catalogDay(opts: CatalogOptions): Promise<CatalogReport> {
   const log = opts.log ?? silentLogger;
@@ -86,23 +91,12 @@ async function newGlueClient(region: string | undefined): Promise<GlueClient> {
   return new GlueClient(region ? { region } : {});
 }
 
-function awsName(e: unknown): string {
-  const name = (e as { name?: unknown })?.name;
-  return typeof name === "string" ? name : "Error";
-}
-
-function glueFailure(e: unknown, what: string): PipelineError {
-  if (e instanceof PipelineError) return e;
-  const name = awsName(e);
-  const message = e instanceof Error ? e.message.replace(/\s+/g, " ").replace(/\.$/, "") : String(e);
-  if (name === "CredentialsProviderError") {
-    return new PipelineError(
-      "AWS_NO_CREDENTIALS",
-      `Glue ${what} failed: no AWS credentials were found (use an instance role or set AWS_PROFILE).`,
-      { cause: e },
-    );
-  }
-  return new PipelineError("GLUE_ERROR", `Glue ${what} failed: ${name}: ${message}.`, { cause: e });
+/** A failed Glue call as one sentence; its kinds of failure that are not named here are GLUE_ERROR. */
+function glueFailure(
+  e: unknown,
+  call: Omit<AwsCall, "service" | "codes"> & { codes?: AwsCall["codes"] },
+): PipelineError {
+  return awsError(e, { service: "Glue", codes: { other: "GLUE_ERROR" }, ...call });
 }
 
 async function getTable(glue: GlueClient, database: string, table: string) {
@@ -112,14 +106,15 @@ async function getTable(glue: GlueClient, database: string, table: string) {
     if (!res.Table) throw new Error("no table in the answer");
     return res.Table;
   } catch (e) {
-    if (awsName(e) === "EntityNotFoundException") {
-      throw new PipelineError(
-        "GLUE_TABLE_MISSING",
-        `The Glue table ${database}.${table} does not exist: deploy the environment's stack (pulumi up) first.`,
-        { cause: e },
-      );
-    }
-    throw glueFailure(e, `GetTable on ${database}.${table}`);
+    throw glueFailure(e, {
+      operation: "GetTable",
+      target: `${database}.${table}`,
+      resource: `table ${database}.${table}`,
+      codes: { other: "GLUE_ERROR", notFound: "GLUE_TABLE_MISSING" },
+      sentences: {
+        notFound: `The Glue table ${database}.${table} does not exist: deploy the environment's stack (pulumi up) first.`,
+      },
+    });
   }
 }
 
@@ -143,13 +138,12 @@ async function checkProjection(
   return { mode: "projection", summary, tables: TABLES, partitionsCreated: 0, partitionsExisting: 0 };
 }
 
-/** The table's descriptor, pointed at one partition's folder. */
-export function partitionDescriptor(table: StorageDescriptor, day: IsoDay): StorageDescriptor {
+/** The table's descriptor, pointed at one partition's folder (`partitionPath`, relative to the table's location). */
+function partitionDescriptor(table: StorageDescriptor, partitionPath: string): StorageDescriptor {
   if (!table.Location)
     throw new PipelineError("GLUE_TABLE_NO_LOCATION", "The Glue table has no storage location.");
-  const p = dayParts(day);
   const base = table.Location.endsWith("/") ? table.Location : `${table.Location}/`;
-  return { ...table, Location: `${base}year=${p.year}/month=${p.month}/day=${p.day}/` };
+  return { ...table, Location: base + partitionPath };
 }
 
 async function addPartitions(
@@ -159,10 +153,12 @@ async function addPartitions(
   log: Logger,
 ): Promise<CatalogReport> {
   const { BatchCreatePartitionCommand } = await import("@aws-sdk/client-glue");
-  const p = dayParts(opts.day);
   let created = 0;
   let existing = 0;
-  for (const table of TABLES) {
+  for (const dataset of TABLE_DATASETS) {
+    const table = dataset.name;
+    // The day's partition as the dataset lays it out: its keys' values in folder order.
+    const partition = resolvePartition(dataset, { day: opts.day });
     const t = await getTable(glue, database, table);
     if (!t.StorageDescriptor)
       throw new PipelineError(
@@ -177,14 +173,18 @@ async function addPartitions(
           TableName: table,
           PartitionInputList: [
             {
-              Values: [p.year, p.month, p.day],
-              StorageDescriptor: partitionDescriptor(t.StorageDescriptor, opts.day),
+              Values: partition.map(([, value]) => value),
+              StorageDescriptor: partitionDescriptor(t.StorageDescriptor, hivePartitionPath(partition)),
             },
           ],
         }),
       );
     } catch (e) {
-      throw glueFailure(e, `BatchCreatePartition on ${database}.${table}`);
+      throw glueFailure(e, {
+        operation: "BatchCreatePartition",
+        target: `${database}.${table}`,
+        resource: `table ${database}.${table}`,
+      });
     }
     const errors = res.Errors ?? [];
     const real = errors.filter((err) => err.ErrorDetail?.ErrorCode !== "AlreadyExistsException");
@@ -237,14 +237,18 @@ async function runCrawler(
   try {
     await glue.send(new StartCrawlerCommand({ Name: name }));
   } catch (e) {
-    if (awsName(e) === "CrawlerRunningException") alreadyRunning = true;
-    else if (awsName(e) === "EntityNotFoundException") {
-      throw new PipelineError(
-        "GLUE_CRAWLER_MISSING",
-        `The Glue crawler ${name} does not exist: check GLUE_CRAWLER_NAME or deploy it.`,
-        { cause: e },
-      );
-    } else throw glueFailure(e, `StartCrawler ${name}`);
+    if (awsErrorName(e) === "CrawlerRunningException") alreadyRunning = true;
+    else {
+      throw glueFailure(e, {
+        operation: "StartCrawler",
+        target: name,
+        resource: `crawler ${name}`,
+        codes: { other: "GLUE_ERROR", notFound: "GLUE_CRAWLER_MISSING" },
+        sentences: {
+          notFound: `The Glue crawler ${name} does not exist: check GLUE_CRAWLER_NAME or deploy it.`,
+        },
+      });
+    }
   }
   log.info(
     `catalog ${opts.day}: ${alreadyRunning ? "crawler already running" : "crawler started"}: ${name}.`,
@@ -261,7 +265,7 @@ async function runCrawler(
     try {
       crawler = (await glue.send(new GetCrawlerCommand({ Name: name }))).Crawler;
     } catch (e) {
-      throw glueFailure(e, `GetCrawler ${name}`);
+      throw glueFailure(e, { operation: "GetCrawler", target: name, resource: `crawler ${name}` });
     }
     const state = crawler?.State;
     if (state !== "READY") seenRunning = true;

@@ -1,4 +1,6 @@
 import type { LocationRow } from "@openaq-lakehouse/pipeline-core";
+import type { Location } from "../openaq/types.js";
+import { type Unchecked, uncheckedItems } from "../openaq/unchecked.js";
 import { deriveCity } from "./transform-city.js";
 import { parseInstant } from "./transform-parse.js";
 import type { QuarantineLog } from "./transform-quarantine.js";
@@ -35,38 +37,38 @@ export class LocationsSnapshot {
    */
   addPage(results: readonly unknown[], source: string, quarantine: QuarantineLog): void {
     for (const raw of results) {
-      const loc = raw as Record<string, unknown> | null;
-      const problem = locationProblem(loc);
-      if (problem) {
-        quarantine.add("MALFORMED_ROW", raw, source, problem);
+      const loc = raw as Unchecked<Location>;
+      const l = checkLocation(loc);
+      if (typeof l === "string") {
+        quarantine.add("MALFORMED_ROW", raw, source, l);
         continue;
       }
-      // biome-ignore lint/suspicious/noExplicitAny: checked by locationProblem above; optional fields are read defensively
-      const l = loc as Record<string, any>;
       if (this.byId.has(l.id)) {
         quarantine.add("DUPLICATE", raw, source, `Location ${l.id} appears more than once in the snapshot.`);
         continue;
       }
-      const lat = finiteOrNull(l.coordinates?.latitude);
-      const lon = finiteOrNull(l.coordinates?.longitude);
+      const lat = finiteOrNull(loc?.coordinates?.latitude);
+      const lon = finiteOrNull(loc?.coordinates?.longitude);
+      const name = stringOrNull(loc?.name);
+      const locality = stringOrNull(loc?.locality);
       const row: LocationRow = {
         location_id: l.id,
-        name: stringOrNull(l.name),
-        locality: stringOrNull(l.locality),
-        city: deriveCity({ name: l.name, locality: l.locality, timezone: l.timezone, lat, lon }),
-        country_code: l.country.code,
-        country_name: stringOrNull(l.country.name),
-        provider: stringOrNull(l.provider?.name),
-        owner: stringOrNull(l.owner?.name),
+        name,
+        locality,
+        city: deriveCity({ name, locality, timezone: l.timezone, lat, lon }),
+        country_code: l.countryCode,
+        country_name: stringOrNull(loc?.country?.name),
+        provider: stringOrNull(loc?.provider?.name),
+        owner: stringOrNull(loc?.owner?.name),
         timezone: l.timezone,
         is_monitor: l.isMonitor,
         is_mobile: l.isMobile,
         coordinates: lat === null && lon === null ? null : { lat, lon },
-        datetime_first: instantOrNull(l.datetimeFirst?.utc),
-        datetime_last: instantOrNull(l.datetimeLast?.utc),
+        datetime_first: instantOrNull(loc?.datetimeFirst?.utc),
+        datetime_last: instantOrNull(loc?.datetimeLast?.utc),
       };
       this.byId.set(l.id, row);
-      for (const s of Array.isArray(l.sensors) ? l.sensors : []) {
+      for (const s of uncheckedItems(loc?.sensors)) {
         const sensorId = s?.id;
         const parameterId = s?.parameter?.id;
         if (!isInt32(sensorId) || !isInt32(parameterId)) continue;
@@ -74,8 +76,8 @@ export class LocationsSnapshot {
           sensorId,
           locationId: l.id,
           parameterId,
-          parameterName: stringOrNull(s.parameter.name),
-          units: stringOrNull(s.parameter.units),
+          parameterName: stringOrNull(s?.parameter?.name),
+          units: stringOrNull(s?.parameter?.units),
           lat,
           lon,
         });
@@ -88,17 +90,23 @@ function isInt32(v: unknown): v is number {
   return typeof v === "number" && Number.isInteger(v) && v >= -2147483648 && v <= 2147483647;
 }
 
-/** Why a location result cannot become a row, or undefined when it can. */
-// biome-ignore lint/suspicious/noExplicitAny: parsed JSON from the raw layer, being checked here
-function locationProblem(loc: Record<string, any> | null): string | undefined {
+/** The fields every location row needs, checked, under the schema's names and types. */
+type CheckedLocation = Pick<Location, "id" | "timezone" | "isMonitor" | "isMobile"> & {
+  countryCode: Location["country"]["code"];
+};
+
+/** The fields a location result needs to become a row, or why it cannot. */
+function checkLocation(loc: Unchecked<Location>): CheckedLocation | string {
   if (loc === null || typeof loc !== "object" || Array.isArray(loc)) return "The location is not an object.";
-  if (!isInt32(loc.id)) return "The location has no integer id.";
-  if (typeof loc.timezone !== "string" || loc.timezone === "") return `Location ${loc.id} has no timezone.`;
-  if (typeof loc.country?.code !== "string") return `Location ${loc.id} has no country code.`;
-  if (typeof loc.isMonitor !== "boolean" || typeof loc.isMobile !== "boolean") {
-    return `Location ${loc.id} lacks isMonitor/isMobile.`;
+  const { id, timezone, isMonitor, isMobile } = loc;
+  if (!isInt32(id)) return "The location has no integer id.";
+  if (typeof timezone !== "string" || timezone === "") return `Location ${id} has no timezone.`;
+  const countryCode = loc.country?.code;
+  if (typeof countryCode !== "string") return `Location ${id} has no country code.`;
+  if (typeof isMonitor !== "boolean" || typeof isMobile !== "boolean") {
+    return `Location ${id} lacks isMonitor/isMobile.`;
   }
-  return undefined;
+  return { id, timezone, countryCode, isMonitor, isMobile };
 }
 
 function stringOrNull(v: unknown): string | null {

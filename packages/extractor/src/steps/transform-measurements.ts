@@ -1,3 +1,5 @@
+import type { Measurement } from "../openaq/types.js";
+import type { Unchecked } from "../openaq/unchecked.js";
 import type { SensorInfo } from "./transform-locations.js";
 import { parseInstant, parseIntervalSeconds } from "./transform-parse.js";
 import { isSentinel, type QuarantineLog } from "./transform-quarantine.js";
@@ -186,8 +188,8 @@ export class MeasurementFlattener {
     const sensor = this.sensor;
     c.ensure(c.length + results.length);
     for (let i = 0; i < results.length; i++) {
-      // biome-ignore lint/suspicious/noExplicitAny: parsed JSON from the raw layer; every field is checked before use
-      const r = results[i] as Record<string, any> | null;
+      // Parsed JSON from the raw layer: the schema's field names, every value checked before use.
+      const r = results[i] as Unchecked<Measurement>;
       if (r === null || typeof r !== "object" || Array.isArray(r)) {
         this.quarantine.add("MALFORMED_ROW", r, source, "The result is not an object.");
         continue;
@@ -242,7 +244,8 @@ export class MeasurementFlattener {
       c.start[n] = startMs;
       c.end[n] = endMs;
       c.parameterRef[n] = c.parameterId(parameter.name, parameter.units);
-      c.periodRef[n] = typeof period.label === "string" ? c.periodId(period.label, period.interval) : -1;
+      const label = period?.label;
+      c.periodRef[n] = typeof label === "string" ? c.periodId(label, period?.interval) : -1;
       const coverage = r.coverage?.percentCoverage;
       c.coverage[n] = typeof coverage === "number" ? coverage : Number.NaN;
       const flag = r.flagInfo?.hasFlags;

@@ -7,6 +7,7 @@ import {
   type Environment,
   type IsoDay,
   type Lease,
+  layerPrefix,
   locations as locationsDataset,
   measurements as measurementsDataset,
   type ObjectStore,
@@ -160,7 +161,7 @@ export async function publishDay(
     quarantined,
     byReason,
     maxRate,
-    quarantineWhere: `${store.uri}/${env}/quarantine/`,
+    quarantineWhere: `${store.uri}/${layerPrefix(env, "quarantine")}`,
   });
 
   // The shrink guard checks both partitions before either is replaced: all or nothing.

@@ -8,8 +8,12 @@ import {
   PipelineError,
   parseRawRunManifestName,
   partitionPrefix,
+  rawBodyName,
+  rawKey,
   rawRunManifestName,
 } from "@openaq-lakehouse/pipeline-core";
+import type { Envelope } from "../openaq/types.js";
+import type { Unchecked } from "../openaq/unchecked.js";
 import {
   MANIFEST_NAME,
   metaName,
@@ -34,7 +38,7 @@ export function rawPrefix(env: Environment, dataset: string, day: IsoDay): strin
 }
 
 export function manifestKey(env: Environment, day: IsoDay): string {
-  return rawPrefix(env, RAW_MEASUREMENTS_DATASET, day) + MANIFEST_NAME;
+  return rawKey({ env, dataset: RAW_MEASUREMENTS_DATASET, day }, MANIFEST_NAME);
 }
 
 /** One page to read: where, and what its bytes must be (absent for legacy pages without a sidecar). */
@@ -112,6 +116,29 @@ function parseJson(body: Uint8Array, key: string): Record<string, unknown> {
   return json as Record<string, unknown>;
 }
 
+/** Whether a manifest's page names its body by the layout's content address of `sha256`. */
+function isBodyNameOf(body: string, sha256: string): boolean {
+  try {
+    return body === rawBodyName(sha256);
+  } catch {
+    return false; // not a sha256 at all
+  }
+}
+
+/**
+ * The key of an object a manifest names in the day's partition of `dataset`; a name the layout
+ * refuses (a path, `..`) makes the manifest invalid.
+ */
+function listedKey(manifest: string, ref: { env: Environment; dataset: string; day: IsoDay }, name: string) {
+  try {
+    return rawKey(ref, name);
+  } catch (e) {
+    if (e instanceof PipelineError)
+      throw invalidManifest(manifest, `it lists ${JSON.stringify(name)}, not a raw object name`);
+    throw e;
+  }
+}
+
 function checkPageRef(p: unknown, key: string): RawPageRef {
   const r = p as Partial<RawPageRef> | null;
   if (
@@ -120,7 +147,7 @@ function checkPageRef(p: unknown, key: string): RawPageRef {
     typeof r.sha256 !== "string" ||
     !isInt(r.bytes) ||
     !isInt(r.records) ||
-    r.body !== `sha256-${r.sha256}.json`
+    !isBodyNameOf(r.body, r.sha256)
   ) {
     throw invalidManifest(key, `page entry ${JSON.stringify(p)?.slice(0, 80)} is incomplete`);
   }
@@ -133,7 +160,7 @@ async function readRunManifest(
   day: IsoDay,
   runId: string,
 ): Promise<RawDay> {
-  const key = rawPrefix(env, RAW_MEASUREMENTS_DATASET, day) + rawRunManifestName(runId);
+  const key = rawKey({ env, dataset: RAW_MEASUREMENTS_DATASET, day }, rawRunManifestName(runId));
   const body = await store.get(key);
   if (!body)
     throw new PipelineError("NO_SUCH_RAW_RUN", `The raw run manifest ${key} disappeared while reading it.`);
@@ -148,7 +175,7 @@ async function readRunManifest(
     (p: unknown): RawPageSpec => {
       const r = checkPageRef(p, key);
       return {
-        key: rawPrefix(env, dataset, day) + r.body,
+        key: rawKey({ env, dataset, day }, r.body),
         sha256: r.sha256,
         bytes: r.bytes,
         records: r.records,
@@ -200,8 +227,9 @@ async function readLegacyManifest(store: ObjectStore, env: Environment, day: Iso
     }
   }
   const legacy = async (dataset: string, name: string): Promise<RawPageSpec> => {
-    const pageKey = rawPrefix(env, dataset, day) + name;
-    const meta = await store.get(rawPrefix(env, dataset, day) + metaName(name));
+    const ref = { env, dataset, day };
+    const pageKey = listedKey(key, ref, name);
+    const meta = await store.get(listedKey(key, ref, metaName(name)));
     if (!meta) return { key: pageKey };
     try {
       const parsed = JSON.parse(new TextDecoder().decode(meta)) as Partial<RawResponseMeta>;
@@ -312,10 +340,10 @@ export function parseEnvelope(body: Uint8Array): EnvelopeParse {
   if (json === null || typeof json !== "object" || Array.isArray(json)) {
     return { ok: false, why: "not a JSON object" };
   }
-  const env = json as { meta?: unknown; results?: unknown };
-  if (env.meta === null || typeof env.meta !== "object") return { ok: false, why: "no meta object" };
-  if (!Array.isArray(env.results)) return { ok: false, why: "no results array" };
-  return { ok: true, results: env.results };
+  const { meta, results } = json as NonNullable<Unchecked<Envelope<unknown>>>;
+  if (meta === null || typeof meta !== "object") return { ok: false, why: "no meta object" };
+  if (!Array.isArray(results)) return { ok: false, why: "no results array" };
+  return { ok: true, results };
 }
 
 /** What a quarantined malformed page keeps: the raw object stays in raw, so a pointer and a preview suffice. */

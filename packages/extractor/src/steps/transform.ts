@@ -88,8 +88,13 @@ async function transformLeased(
   let malformedExtra = 0;
   let rawPagesRead = 0;
   let rawBytesRead = 0;
-  /** The results of a page read, or undefined for a malformed page, then quarantined whole. */
-  const resultsOf = (spec: RawPageSpec, key: string, body: Uint8Array, quarantine: QuarantineLog) => {
+  /** Counts a page read and parses it: its results, or undefined when it went to `quarantine` whole. */
+  const pageResults = (
+    key: string,
+    body: Uint8Array,
+    spec: RawPageSpec,
+    quarantine: QuarantineLog,
+  ): unknown[] | undefined => {
     rawPagesRead++;
     rawBytesRead += body.byteLength;
     const page = parseEnvelope(body);
@@ -103,7 +108,7 @@ async function transformLeased(
   const snapshot = new LocationsSnapshot();
   for (const spec of manifest.locationsPages) {
     const { key, body } = await readRawPage(store, spec, manifest.manifestKey);
-    const results = resultsOf(spec, key, body, locationsQuarantine);
+    const results = pageResults(key, body, spec, locationsQuarantine);
     if (results) snapshot.addPage(results, key, locationsQuarantine);
   }
 
@@ -135,7 +140,7 @@ async function transformLeased(
     const sensorIndex = pageSensor[pageIndex++] as number;
     // Sensors without pages still open (and close) a segment, so progress counts every sensor.
     while (current < sensorIndex) openSensor(++current);
-    const results = resultsOf(spec, key, body, measurementsQuarantine);
+    const results = pageResults(key, body, spec, measurementsQuarantine);
     if (results) flattener.addResults(results, key);
   }
   while (current < sensors.length - 1) openSensor(++current);

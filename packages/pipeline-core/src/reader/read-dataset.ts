@@ -13,11 +13,10 @@ import {
 import type { IsoDay } from "../dates.js";
 import { isIsoDay } from "../dates.js";
 import { PipelineError } from "../errors.js";
-import { datasetPrefix, type Environment } from "../layout.js";
+import { datasetPrefix, type Environment, hivePartitionPath } from "../layout.js";
 import { decodeParquet } from "../parquet.js";
 import {
   assertPartitionValue,
-  hivePartitionPath,
   isDayPartitioned,
   type PartitionValues,
   parsePartitionPath,

@@ -1,6 +1,6 @@
 import { PipelineError } from "../errors.js";
 import { assertIdentifier } from "../identifiers.js";
-import { PARTITION_KEYS } from "../layout.js";
+import { hivePartitionTemplate, PARTITION_KEYS } from "../layout.js";
 import { isDayPartitionKey, partitionKeySpec } from "../partitioning.js";
 import type { Column, ColumnType, DatasetSchema, ScalarKind } from "./types.js";
 
@@ -200,13 +200,13 @@ export function datasetProjectionParameters(
       }
     }
   }
-  params["storage.location.template"] = loc + keys.map((k) => `${k}=\${${k}}/`).join("");
+  params["storage.location.template"] = loc + hivePartitionTemplate(keys);
   return params;
 }
 
 /**
- * Table parameters for Athena partition projection over the built-in `year=/month=/day=` layout
- * (the lake's own datasets); `datasetProjectionParameters` covers any dataset's partitioning.
+ * Table parameters for Athena partition projection over the built-in day layout (`PARTITION_KEYS`,
+ * the lake's own datasets); `datasetProjectionParameters` covers any dataset's partitioning.
  */
 export function partitionProjectionParameters(
   location: string,

@@ -8,6 +8,7 @@ import {
   type S3ClientConfig,
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
+import { type AwsCall, awsErrorName, awsHttpStatus, s3Error } from "../aws-errors.js";
 import { isValidBucketName } from "../contract.js";
 import { PipelineError } from "../errors.js";
 import { assertKeyPrefix, assertObjectKey } from "./keys.js";
@@ -24,6 +25,14 @@ export const DEFAULT_MAX_ATTEMPTS = 5;
 const DELETE_BATCH = 1000;
 /** How many failed keys a delete error names. */
 const NAMED_FAILURES = 5;
+/** The code of each kind of S3 failure (see aws-errors.ts); throttling and the rest are S3_ERROR. */
+const S3_STORE_CODES: AwsCall["codes"] = {
+  other: "S3_ERROR",
+  notFound: "S3_NO_SUCH_BUCKET",
+  accessDenied: "S3_ACCESS_DENIED",
+  noCredentials: "S3_NO_CREDENTIALS",
+  unreachable: "S3_UNREACHABLE",
+};
 
 export interface S3StoreOptions {
   bucket: string;
@@ -177,9 +186,9 @@ export class S3Store implements ObjectStore {
       );
       return true;
     } catch (e) {
-      const status = httpStatus(e);
-      if (status === 412 || errorName(e) === "PreconditionFailed") return false;
-      if (status === 409 || errorName(e) === "ConditionalRequestConflict") return false;
+      const status = awsHttpStatus(e);
+      if (status === 412 || awsErrorName(e) === "PreconditionFailed") return false;
+      if (status === 409 || awsErrorName(e) === "ConditionalRequestConflict") return false;
       throw this.failure(e, "PutObject (If-None-Match)", this.location(Key));
     }
   }
@@ -191,7 +200,7 @@ export class S3Store implements ObjectStore {
       if (!res.Body) return new Uint8Array(0);
       return await res.Body.transformToByteArray();
     } catch (e) {
-      if (errorName(e) === "NoSuchKey") return undefined;
+      if (awsErrorName(e) === "NoSuchKey") return undefined;
       throw this.failure(e, "GetObject", this.location(Key));
     }
   }
@@ -208,7 +217,7 @@ export class S3Store implements ObjectStore {
     } catch (e) {
       // HEAD responses carry no error body, so a missing key is a bare 404 ("NotFound").
       // A missing *bucket* looks the same on HEAD; put/get/list report it.
-      if (errorName(e) === "NotFound" || errorName(e) === "NoSuchKey" || httpStatus(e) === 404)
+      if (awsErrorName(e) === "NotFound" || awsErrorName(e) === "NoSuchKey" || awsHttpStatus(e) === 404)
         return undefined;
       throw this.failure(e, "HeadObject", this.location(Key));
     }
@@ -283,83 +292,8 @@ export class S3Store implements ObjectStore {
     }
   }
 
-  /** One clear sentence for a failed S3 call. Never includes credentials (the SDK's errors do not carry them). */
+  /** One clear sentence for a failed S3 call, naming the operation and the bucket, never credentials. */
   private failure(e: unknown, operation: string, target: string): PipelineError {
-    if (e instanceof PipelineError) return e;
-    const name = errorName(e);
-    const status = httpStatus(e);
-    const what = `S3 ${operation} on ${target} failed`;
-    if (name === "NoSuchBucket") {
-      return new PipelineError("S3_NO_SUCH_BUCKET", `${what}: bucket "${this.bucket}" does not exist.`, {
-        cause: scrubbed(e),
-      });
-    }
-    if (
-      name === "AccessDenied" ||
-      name === "InvalidAccessKeyId" ||
-      name === "SignatureDoesNotMatch" ||
-      name === "ExpiredToken" ||
-      name === "InvalidToken" ||
-      status === 403
-    ) {
-      return new PipelineError(
-        "S3_ACCESS_DENIED",
-        `${what}: access denied (${name ?? "HTTP 403"}); check the credentials and the IAM policy for bucket "${this.bucket}".`,
-        { cause: scrubbed(e) },
-      );
-    }
-    if (name === "CredentialsProviderError") {
-      return new PipelineError(
-        "S3_NO_CREDENTIALS",
-        `${what}: no AWS credentials were found (set AWS_PROFILE or AWS_ACCESS_KEY_ID, or run with an instance role).`,
-        { cause: scrubbed(e) },
-      );
-    }
-    const code = (e as { code?: unknown } | undefined)?.code;
-    if (
-      name === "TimeoutError" ||
-      (typeof code === "string" &&
-        ["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT"].includes(code))
-    ) {
-      return new PipelineError(
-        "S3_UNREACHABLE",
-        `${what}: the S3 endpoint for bucket "${this.bucket}" could not be reached (${typeof code === "string" ? code : name}).`,
-        { cause: scrubbed(e) },
-      );
-    }
-    const detail = e instanceof Error && e.message ? oneLine(e.message) : String(e);
-    return new PipelineError(
-      "S3_ERROR",
-      `${what}: ${name ?? "error"}${status ? ` (HTTP ${status})` : ""}: ${detail.replace(/\.$/, "")}.`,
-      { cause: scrubbed(e) },
-    );
+    return s3Error(e, { bucket: this.bucket, operation, target, codes: S3_STORE_CODES });
   }
-}
-
-/**
- * The SDK error without its raw `$response`: that holds the HTTP exchange, including the signed
- * request's headers (access key id, signature), and a logged cause must not print those.
- * Name, message, stack, fault and `$metadata` (status, request ids, attempts) are kept.
- */
-function scrubbed(e: unknown): unknown {
-  if (!(e instanceof Error) || !("$response" in e)) return e;
-  const copy = new Error(e.message);
-  copy.name = e.name;
-  if (e.stack !== undefined) copy.stack = e.stack;
-  const { $fault, $metadata, Code } = e as { $fault?: unknown; $metadata?: unknown; Code?: unknown };
-  return Object.assign(copy, { $fault, $metadata, ...(Code !== undefined && { Code }) });
-}
-
-function errorName(e: unknown): string | undefined {
-  const name = (e as { name?: unknown } | undefined)?.name;
-  return typeof name === "string" && name !== "Error" ? name : undefined;
-}
-
-function httpStatus(e: unknown): number | undefined {
-  const status = (e as { $metadata?: { httpStatusCode?: unknown } } | undefined)?.$metadata?.httpStatusCode;
-  return typeof status === "number" ? status : undefined;
-}
-
-function oneLine(s: string): string {
-  return s.replace(/\s+/g, " ").trim();
 }

@@ -14,10 +14,10 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { startS3rver } from "@openaq-lakehouse/test-support/s3rver";
 import { LocalFolderStore } from "../../src/stores/local.js";
 import type { ObjectStore } from "../../src/stores/object-store.js";
 import { S3Store, type S3StoreOptions } from "../../src/stores/s3.js";
-import { startS3rver } from "./s3rver.js";
 
 export interface StoreCase {
   name: "local" | "s3";

@@ -7,7 +7,7 @@ import {
   StartQueryExecutionCommand,
   StopQueryExecutionCommand,
 } from "@aws-sdk/client-athena";
-import { databaseName, type Environment, PipelineError } from "@openaq-lakehouse/pipeline-core";
+import { awsError, databaseName, type Environment, PipelineError } from "@openaq-lakehouse/pipeline-core";
 import type { QueryColumn, QueryEngine, QueryResult } from "../engine.js";
 import { assertAthenaRead } from "./read-only.js";
 import { fromAthenaText } from "./values.js";
@@ -42,8 +42,23 @@ export function openAthenaEngine(opts: AthenaEngineOptions): QueryEngine {
   const timeoutMs = opts.timeoutMs ?? 10 * 60_000;
   let closed = false;
 
+  /** SDK errors (credentials, throttling after retries, bad workgroup) become one clear sentence. */
+  async function send<T>(operation: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (e) {
+      throw awsError(e, {
+        service: "Athena",
+        operation,
+        target: `workgroup ${opts.workgroup}`,
+        resource: `workgroup ${opts.workgroup}`,
+        codes: { other: "ATHENA_ERROR" },
+      });
+    }
+  }
+
   async function start(sql: string): Promise<string> {
-    const out = await send(() =>
+    const out = await send("StartQueryExecution", () =>
       client.send(
         new StartQueryExecutionCommand({
           QueryString: sql,
@@ -63,7 +78,7 @@ export function openAthenaEngine(opts: AthenaEngineOptions): QueryEngine {
     const deadline = Date.now() + timeoutMs;
     let delay = pollMs;
     for (;;) {
-      const { QueryExecution: execution } = await send(() =>
+      const { QueryExecution: execution } = await send("GetQueryExecution", () =>
         client.send(new GetQueryExecutionCommand({ QueryExecutionId: id })),
       );
       const status = execution?.Status;
@@ -82,9 +97,9 @@ export function openAthenaEngine(opts: AthenaEngineOptions): QueryEngine {
       }
       const remaining = deadline - Date.now();
       if (remaining <= 0) {
-        await send(() => client.send(new StopQueryExecutionCommand({ QueryExecutionId: id }))).catch(
-          () => undefined,
-        );
+        await send("StopQueryExecution", () =>
+          client.send(new StopQueryExecutionCommand({ QueryExecutionId: id })),
+        ).catch(() => undefined);
         throw new PipelineError(
           "ATHENA_TIMEOUT",
           `Athena query ${id} did not finish within ${Math.round(timeoutMs / 1000)} s (last state ${status?.State ?? "unknown"}); it was stopped.`,
@@ -102,7 +117,7 @@ export function openAthenaEngine(opts: AthenaEngineOptions): QueryEngine {
     let skipHeader = execution.StatementType === "DML";
     let token: string | undefined;
     do {
-      const page: GetQueryResultsCommandOutput = await send(() =>
+      const page: GetQueryResultsCommandOutput = await send("GetQueryResults", () =>
         client.send(
           new GetQueryResultsCommand({
             QueryExecutionId: id,
@@ -149,18 +164,6 @@ export function openAthenaEngine(opts: AthenaEngineOptions): QueryEngine {
       if (ownsClient) client.destroy();
     },
   };
-}
-
-/** SDK errors (credentials, throttling after retries, bad workgroup) become one clear sentence. */
-async function send<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (e) {
-    if (e instanceof PipelineError) throw e;
-    const name = (e as { name?: string })?.name ?? "Error";
-    const message = e instanceof Error ? e.message : String(e);
-    throw new PipelineError("ATHENA_ERROR", `Athena request failed (${name}): ${message}`, { cause: e });
-  }
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -1,10 +1,15 @@
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { type DatasetSchema, type Environment, sqlColumns } from "@openaq-lakehouse/pipeline-core";
+import {
+  type DatasetSchema,
+  datasetPrefix,
+  type Environment,
+  sqlColumns,
+} from "@openaq-lakehouse/pipeline-core";
 
 /** Where DuckDB finds a dataset's processed Parquet: `<lakeRoot>/<env>/processed/<dataset>/`. */
 export function processedDir(lakeRoot: string, env: Environment, dataset: DatasetSchema): string {
-  return join(lakeRoot, env, "processed", dataset.name);
+  return join(lakeRoot, datasetPrefix({ env, layer: "processed", dataset: dataset.name }));
 }
 
 /** True once any `*.parquet` object exists under the folder (temp files of a writer never match). */

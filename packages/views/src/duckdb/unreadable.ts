@@ -1,5 +1,11 @@
-import { sep } from "node:path";
-import { type Environment, PipelineError } from "@openaq-lakehouse/pipeline-core";
+import { relative, sep } from "node:path";
+import {
+  type Environment,
+  type IsoDay,
+  layerPrefix,
+  PipelineError,
+  parseLakeKey,
+} from "@openaq-lakehouse/pipeline-core";
 
 /** The Parquet object a DuckDB error names (`File '…/part-00000.parquet' too small…`), if any. */
 export function objectNamedIn(e: unknown): string | undefined {
@@ -27,16 +33,25 @@ export function unreadableObjectError(
   env: Environment,
 ): PipelineError | undefined {
   const object = objectNamedIn(e);
-  const processed = `${lakeRoot}${sep}${env}${sep}processed${sep}`;
-  if (object === undefined || !object.startsWith(processed)) return undefined;
-  const part = /year=(\d{4})[/\\]month=(\d{2})[/\\]day=(\d{2})[/\\]/.exec(object);
+  if (object === undefined) return undefined;
+  // The object's lake key (relative to the lake folder, with `/`), read back by the layout.
+  const key = relative(lakeRoot, object).split(sep).join("/");
+  if (!key.startsWith(layerPrefix(env, "processed"))) return undefined;
+  const day = lakeKeyDay(key);
   const reason = (e instanceof Error ? e.message : String(e)).split("\n")[0]?.replace(/^[\w ]+Error: /, "");
-  const heal = part
-    ? `; heal its day with: ${healCommand(lakeRoot, env, `${part[1]}-${part[2]}-${part[3]}`)}`
-    : "";
+  const heal = day ? `; heal its day with: ${healCommand(lakeRoot, env, day)}` : "";
   return new PipelineError(
     "OBJECT_UNREADABLE",
     `The processed object ${object} cannot be read (${reason?.replace(/\.$/, "")})${heal}`,
     { cause: e },
   );
+}
+
+/** The day of a key the layout built, or undefined for any other key (a stray object in the folder). */
+function lakeKeyDay(key: string): IsoDay | undefined {
+  try {
+    return parseLakeKey(key).day;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,4 +1,4 @@
-import { MOCK } from "./pulumi-mocks.js";
+import { MOCK } from "@openaq-lakehouse/infra/mocks";
 
 /** What the platform stack's outputs look like to an environment stack's StackReference. */
 export const PLATFORM_OUTPUTS = {

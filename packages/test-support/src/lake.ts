@@ -1,8 +1,12 @@
-import { mkdtemp } from "node:fs/promises";
+/**
+ * Lakes built by hand for tests: measurement and location rows with plausible defaults (a test
+ * states only what it checks), written into a local lake folder through the partition writer, and
+ * the files of a lake folder read back.
+ */
+import { mkdtemp, readdir, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  addDays,
   formatIsoDay,
   type IsoDay,
   LocalFolderStore,
@@ -13,8 +17,7 @@ import {
   writePartition,
 } from "@openaq-lakehouse/pipeline-core";
 
-export const UGM3 = "µg/m³";
-export const DAY_MS = 86_400_000;
+const UGM3 = "µg/m³";
 
 /** Today's UTC day, the anchor of every window fixture. */
 export function utcToday(): IsoDay {
@@ -26,6 +29,7 @@ export function at(day: IsoDay, hour: number, minute = 0): number {
   return Date.parse(`${day}T00:00:00Z`) + hour * 3_600_000 + minute * 60_000;
 }
 
+/** A measurement row: an hourly µg/m³ reading, unflagged, fully covered, unless `r` says otherwise. */
 export function reading(
   r: Pick<MeasurementRow, "location_id" | "sensor_id" | "parameter" | "value" | "datetime"> &
     Partial<MeasurementRow>,
@@ -43,6 +47,7 @@ export function reading(
   };
 }
 
+/** A location row: a Vietnamese AirNow monitor, unless `r` says otherwise. */
 export function place(
   r: Pick<LocationRow, "location_id" | "name" | "city"> & Partial<LocationRow>,
 ): LocationRow {
@@ -62,6 +67,7 @@ export function place(
   };
 }
 
+/** A new empty folder under the OS temp folder, named after `prefix`. */
 export async function tempLake(prefix: string): Promise<string> {
   return mkdtemp(join(tmpdir(), `${prefix}-`));
 }
@@ -84,4 +90,22 @@ export async function writeLake(
   }
 }
 
-export { addDays };
+/** Every file under `dir` with its bytes, keyed by path (for "the key is nowhere in the lake"). */
+export async function readTree(dir: string): Promise<Map<string, Buffer>> {
+  const out = new Map<string, Buffer>();
+  async function walk(d: string): Promise<void> {
+    let entries: import("node:fs").Dirent[];
+    try {
+      entries = await readdir(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else out.set(p, await readFile(p));
+    }
+  }
+  await walk(dir);
+  return out;
+}

@@ -23,7 +23,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { S3Client } from "@aws-sdk/client-s3";
-import { createS3Client } from "../../src/stores/s3.js";
+import { createS3Client } from "@openaq-lakehouse/pipeline-core";
 
 export interface S3rverHandle {
   /** `http://127.0.0.1:<port>` */

@@ -1,1 +1,0 @@
-export * from "../../src/mocks/stack-config.js";
