@@ -12,6 +12,8 @@ export * from "./parquet.js";
 export * from "./partitioning.js";
 export * from "./reader/read-dataset.js";
 export * from "./schema/arrow.js";
+export * from "./schema/arrow-columns.js";
+export * from "./schema/arrow-rows.js";
 export * from "./schema/datasets.js";
 export * from "./schema/sql.js";
 export * from "./schema/types.js";

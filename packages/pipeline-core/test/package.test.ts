@@ -290,6 +290,9 @@ describe("the packed package in a fresh project", () => {
       // The replaced north partition holds only its new row.
       expect(all.match(/^north: .*$/gm)).toEqual(["north: hn-1 2024-03-01T00:00:00.000Z pm25=36"]);
       expect(all).toContain("south: 1 row(s), columns station, at, pm25, region, year, month, day");
+      expect(all).toContain(
+        "from columns: 48 rows, 7 null pm25, in dev/processed/hourly/dt=2024-03-01/part-00000.parquet",
+      );
       expect(all).toContain(`s3://${s3.bucket}/team-a: 2 stations`);
       expect(all).toContain("PARTITIONED BY (`region` string, `year` string, `month` string, `day` string)");
       expect(all).toContain('INVALID_PARTITION_VALUE: Invalid value "east" for partition key region');

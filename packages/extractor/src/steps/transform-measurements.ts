@@ -1,3 +1,4 @@
+import { BOOL_FALSE, BOOL_NULL, BOOL_TRUE, growVector } from "@openaq-lakehouse/pipeline-core";
 import type { Measurement } from "../openaq/types.js";
 import type { Unchecked } from "../openaq/unchecked.js";
 import type { SensorInfo } from "./transform-locations.js";
@@ -17,18 +18,10 @@ import { isSentinel, type QuarantineLog } from "./transform-quarantine.js";
 
 const INITIAL_CAPACITY = 4096;
 
-function grown<T extends Int32Array | Float64Array | Uint8Array>(arr: T, needed: number): T {
-  if (needed <= arr.length) return arr;
-  const Ctor = arr.constructor as new (n: number) => T;
-  const next = new Ctor(Math.max(arr.length * 2, needed));
-  next.set(arr as never);
-  return next;
-}
-
-/** has_flags as stored: false, true, or unknown. */
-export const FLAG_FALSE = 0;
-export const FLAG_TRUE = 1;
-export const FLAG_NULL = 2;
+/** has_flags as stored: false, true, or unknown, the bytes of a boolean column vector (`tableFromColumns`). */
+const FLAG_FALSE = BOOL_FALSE;
+const FLAG_TRUE = BOOL_TRUE;
+const FLAG_NULL = BOOL_NULL;
 
 export interface ParameterEntry {
   name: string;
@@ -62,14 +55,14 @@ export class MeasurementColumns {
 
   ensure(capacity: number): void {
     if (capacity <= this.value.length) return;
-    this.sensorRef = grown(this.sensorRef, capacity);
-    this.value = grown(this.value, capacity);
-    this.start = grown(this.start, capacity);
-    this.end = grown(this.end, capacity);
-    this.parameterRef = grown(this.parameterRef, capacity);
-    this.periodRef = grown(this.periodRef, capacity);
-    this.coverage = grown(this.coverage, capacity);
-    this.flags = grown(this.flags, capacity);
+    this.sensorRef = growVector(this.sensorRef, capacity);
+    this.value = growVector(this.value, capacity);
+    this.start = growVector(this.start, capacity);
+    this.end = growVector(this.end, capacity);
+    this.parameterRef = growVector(this.parameterRef, capacity);
+    this.periodRef = growVector(this.periodRef, capacity);
+    this.coverage = growVector(this.coverage, capacity);
+    this.flags = growVector(this.flags, capacity);
   }
 
   parameterId(name: string, units: string): number {

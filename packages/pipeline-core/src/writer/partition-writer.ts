@@ -4,7 +4,8 @@ import { PipelineError } from "../errors.js";
 import { type Environment, partFileName, partitionPrefix } from "../layout.js";
 import { encodeParquetObject, parquetRowCount } from "../parquet.js";
 import { datasetPartitionPrefix, type PartitionValues, resolvePartition } from "../partitioning.js";
-import { assertTableMatches, tableFromRows } from "../schema/arrow.js";
+import { assertTableMatches } from "../schema/arrow.js";
+import { tableFromRows } from "../schema/arrow-rows.js";
 import type { DatasetSchema, ReadRowOf, RowInputOf } from "../schema/types.js";
 import { listKeys, type ObjectStore } from "../stores/object-store.js";
 
@@ -117,8 +118,8 @@ export async function partitionRowCount(
 /**
  * Publishes an already-encoded Parquet object as one processed partition (`part-00000.parquet`),
  * after the shrink guard. `writePartition` encodes then calls this; a streaming writer that encodes
- * row groups as rows arrive (`ParquetStreamEncoder`, each group checked with `assertTableMatches`)
- * calls it directly. Objects of the earlier multi-part layout (`part-00001.parquet`, …) are deleted
+ * row groups as rows arrive (`ParquetStreamEncoder`, each group a table of the dataset: built by
+ * `tableFromColumns` or `TableBuilder`, or else checked with `assertTableMatches`) calls it directly. Objects of the earlier multi-part layout (`part-00001.parquet`, …) are deleted
  * after the put: the last replacement of such a partition is the only one a reader could see mixed.
  */
 export async function publishPartition(options: {
