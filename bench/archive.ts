@@ -1,5 +1,5 @@
 /**
- * Archive backfill throughput, side by side with DuckDB (tsdata.md §7: DuckDB is the yardstick).
+ * Archive backfill throughput, side by side with DuckDB, the yardstick of every benchmark here.
  *
  * One month (January 2026) of a 50-location country (the local OpenAQ server's synthetic stations,
  * 6 hourly sensors each) published as the OpenAQ archive publishes it: one gzip CSV per location per
@@ -29,9 +29,9 @@ const AS_OF = "2026-03-01T00:00:00Z";
 /** The synthetic stations' ids (fake-openaq's catalog numbers them from 9,000,000). */
 const LOCATION_IDS = Array.from({ length: LOCATIONS }, (_, i) => 9_000_000 + i);
 
-/** The API's published limits (reference/openaq.md §4.2) and the extract's measured requests per Vietnam day. */
+/** The API's published limits (docs/openaq.md) and the extract's measured requests per Vietnam day. */
 const API = { perMinute: 60, perHour: 2000, requestsPerVietnamDay: 206 };
-/** Vietnam: 54 locations in the 2026-03-25 snapshot (reference/openaq.md §3.2), 3,625 rows in a fixture day. */
+/** Vietnam: 54 locations in the 2026-03-25 snapshot (docs/openaq.md), 3,625 rows in a fixture day. */
 const VIETNAM = { locations: 54, rowsPerDay: 3625 };
 /** Assumed: one archive GET from a host in ap-southeast-1 to us-east-1 takes ~250 ms; 8 run at once. */
 const ARCHIVE_GET_MS = 250;

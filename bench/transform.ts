@@ -1,5 +1,5 @@
 /**
- * Transform throughput, side by side with DuckDB (tsdata.md §7: DuckDB is the yardstick).
+ * Transform throughput, side by side with DuckDB, the yardstick of every benchmark here.
  *
  * Generates the raw layer of one UTC day holding N measurements (default 1,000,000) in the real
  * `/v3/sensors/{id}/measurements` response shape, one page per sensor plus the locations page and
@@ -19,6 +19,13 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { float, toJson } from "@openaq-lakehouse/fake-openaq/json";
+import {
+  datetimeObject,
+  envelope,
+  measurementResultJson,
+  meta,
+} from "@openaq-lakehouse/fake-openaq/responses";
 import {
   partFileName,
   partitionPrefix,
@@ -30,6 +37,7 @@ const DAY = "2024-03-05";
 const ROWS_PER_SENSOR = 200;
 const SENSORS_PER_LOCATION = 5;
 const FIVE_MIN = 300;
+const PAGE_LIMIT = 1000;
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = join(dirname(SELF), "..");
 
@@ -37,13 +45,8 @@ function pad(n: number, w = 2): string {
   return String(n).padStart(w, "0");
 }
 
-function stamp(sec: number, offsetMin: number): { utc: string; local: string } {
-  const u = new Date(sec * 1000);
-  const l = new Date((sec + offsetMin * 60) * 1000);
-  const f = (d: Date) =>
-    `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}T${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
-  return { utc: `${f(u)}Z`, local: `${f(l)}+07:00` };
-}
+/** The generated stations are in Vietnam: UTC+7. */
+const OFFSET_MINUTES = 420;
 
 const PARAMS = [
   { id: 2, name: "pm25", units: "µg/m³" },
@@ -53,22 +56,16 @@ const PARAMS = [
   { id: 19, name: "pm1", units: "µg/m³" },
 ];
 
-/** orjson prints floats with a fraction: 12.0, not 12. */
-function float(v: number): string {
-  return Number.isInteger(v) ? v.toFixed(1) : String(v);
-}
-
-/** One measurement result, in the server's field order (reference/openaq.md §2). */
-function measurement(p: (typeof PARAMS)[number], startSec: number, value: number, flags: boolean): string {
-  const from = stamp(startSec, 420);
-  const to = stamp(startSec + FIVE_MIN, 420);
-  const dt = (s: { utc: string; local: string }) => `{"utc":"${s.utc}","local":"${s.local}"}`;
-  return `{"value":${float(value)},"flagInfo":{"hasFlags":${flags}},"parameter":{"id":${p.id},"name":"${p.name}","units":"${p.units}","displayName":null},"period":{"label":"raw","interval":"00:05:00","datetimeFrom":${dt(from)},"datetimeTo":${dt(to)}},"coordinates":null,"summary":null,"coverage":{"expectedCount":1,"expectedInterval":"00:05:00","observedCount":1,"observedInterval":"00:05:00","percentComplete":100.0,"percentCoverage":100.0,"datetimeFrom":${dt(from)},"datetimeTo":${dt(to)}}}`;
-}
-
-function envelope(results: string[], limit = 1000): string {
-  const found = results.length >= limit ? `">${limit}"` : String(results.length);
-  return `{"meta":{"name":"openaq-api","website":"/","page":1,"limit":${limit},"found":${found}},"results":[${results.join(",")}]}`;
+/** One measurement result, as the local OpenAQ server writes it. */
+function measurement(p: (typeof PARAMS)[number], startSec: number, value: number, flags: boolean) {
+  return measurementResultJson({
+    parameter: p,
+    endSec: startSec + FIVE_MIN,
+    intervalSec: FIVE_MIN,
+    offsetMinutes: OFFSET_MINUTES,
+    value: float(value),
+    hasFlags: flags,
+  });
 }
 
 /** The folder of DAY's raw partition of `dataset` in the lake folder. */
@@ -123,7 +120,7 @@ export async function generateRawDay(
       );
       const n = Math.min(ROWS_PER_SENSOR, left);
       left -= n;
-      const results: string[] = [];
+      const results: ReturnType<typeof measurement>[] = [];
       for (let i = 0; i < n; i++) {
         const h = (sensorId * 31 + i * 17) % 1000;
         // ~0.1% sentinels, ~0.5% small negatives (low-cost sensors), the rest positive readings.
@@ -135,7 +132,7 @@ export async function generateRawDay(
               : Math.round((5 + ((sensorId + i * 7) % 900) / 10) * 10) / 10;
         results.push(measurement(p, dayStart + i * FIVE_MIN, value, h === 999));
       }
-      const body = envelope(results);
+      const body = envelope(1, PAGE_LIMIT, results);
       const ref = pageRef(body, n);
       await writeFile(join(mDir, ref.body), body);
       // The DuckDB side takes the sensor id from the file name: the same bytes under the earlier name.
@@ -143,17 +140,17 @@ export async function generateRawDay(
       bytes += Buffer.byteLength(body);
       manifestSensors.push({ sensorId, locationId, parameterId: p.id, pages: [ref] });
     }
-    const first = stamp(dayStart - 86_400 * 400, 420);
-    const last = stamp(dayStart + 86_400, 420);
+    const first = datetimeObject(dayStart - 86_400 * 400, OFFSET_MINUTES);
+    const last = datetimeObject(dayStart + 86_400, OFFSET_MINUTES);
     locations.push(
       `{"id":${locationId},"name":"Station ${l}","locality":${l % 3 === 0 ? "null" : l % 3 === 1 ? '"N/A"' : '"Hanoi"'},"timezone":"Asia/Bangkok","country":{"id":56,"code":"VN","name":"Vietnam"},"owner":{"id":4,"name":"Unknown Governmental Organization"},"provider":{"id":66,"name":"AirGradient"},"isMobile":false,"isMonitor":false,"instruments":[{"id":3,"name":"AirGradient Open Air"}],"sensors":[${sensorJson.join(",")}],"coordinates":{"latitude":${lat},"longitude":${lon}},"licenses":null,"bounds":[${lon},${lat},${lon},${lat}],"distance":null,"datetimeFirst":{"utc":"${first.utc}","local":"${first.local}"},"datetimeLast":{"utc":"${last.utc}","local":"${last.local}"}}`,
     );
   }
   // The real listing pages at 1,000 locations; so does this one.
   const locationPages: ReturnType<typeof pageRef>[] = [];
-  for (let i = 0; i * 1000 < locations.length; i++) {
-    const slice = locations.slice(i * 1000, (i + 1) * 1000);
-    const body = envelope(slice);
+  for (let i = 0; i * PAGE_LIMIT < locations.length; i++) {
+    const slice = locations.slice(i * PAGE_LIMIT, (i + 1) * PAGE_LIMIT);
+    const body = `{"meta":${toJson(meta(1, PAGE_LIMIT, slice.length))},"results":[${slice.join(",")}]}`;
     const ref = pageRef(body, slice.length);
     await writeFile(join(locDir, ref.body), body);
     await writeFile(join(locDir, `locations-p${pad(i + 1, 4)}.json`), body);

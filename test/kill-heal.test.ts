@@ -7,9 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type E2eWorld, lakeSnapshot, startE2e } from "./e2e-support.js";
 
 /**
- * Crash safety (DESIGN §8): `openaq-pipeline run` is SIGKILLed at several points of a day's run,
- * each time followed by a normal run; after every heal the lake's data layers must equal, byte for
- * byte, those of a run that was never interrupted.
+ * Crash safety (README.md, "Lake integrity"): `openaq-pipeline run` is SIGKILLed at several points
+ * of a day's run, each time followed by a normal run; after every heal the lake's data layers must
+ * equal, byte for byte, those of a run that was never interrupted.
  */
 
 const KEY = "kill-heal-key-5e0d3b9a7c1f4e2d8b6a0c9e7f5d3b1a";

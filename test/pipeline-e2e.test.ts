@@ -1,5 +1,6 @@
 import { cp, readdir } from "node:fs/promises";
 import { join } from "node:path";
+import { totalCount } from "@openaq-lakehouse/pipeline-core";
 import type { CliResult } from "@openaq-lakehouse/test-support/cli";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type E2eWorld, expectedDay, keysOf, lakeSnapshot, parquetRows, startE2e } from "./e2e-support.js";
@@ -99,7 +100,7 @@ describe("extract + transform for one day", () => {
     } finally {
       e2e.server.setFaults({});
     }
-    const injected = Object.values(e2e.server.stats.faults).reduce((a, b) => a + (b ?? 0), 0);
+    const injected = totalCount(e2e.server.stats.faults);
     expect(injected / e2e.server.stats.requests).toBeGreaterThan(0.1);
     expect(await lakeSnapshot(faulty)).toEqual(referenceSnapshot);
   }, 120_000);

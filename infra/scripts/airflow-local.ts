@@ -12,11 +12,9 @@
  * running (the server with it) until Ctrl-C. With `--real-api` no server starts and the containers
  * use the public API with the OPENAQ_API_KEY of the shell that runs `docker compose up`.
  */
-import { resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { type FakeOpenAq, startFakeOpenAq } from "@openaq-lakehouse/fake-openaq";
-import { addDays, formatIsoDay } from "@openaq-lakehouse/pipeline-core";
 import { writeLocalBundle } from "../src/airflow/local.js";
+import { parseLocalModeArgs } from "../src/airflow/local-command.js";
 import { AirflowConfigError } from "../src/airflow/options.js";
 
 /** A local server has no 60-requests-a-minute limit: the containers' client need not pace itself. */
@@ -28,54 +26,21 @@ function usage(message: string): number {
 }
 
 async function main(argv: string[]): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        image: { type: "string" },
-        out: { type: "string", default: ".airflow-local" },
-        lake: { type: "string", default: ".lake" },
-        "start-date": { type: "string" },
-        port: { type: "string", default: "8080" },
-        "api-port": { type: "string", default: "8090" },
-        "real-api": { type: "boolean", default: false },
-      },
-      strict: true,
-    }));
-  } catch (e) {
-    return usage((e as Error).message);
-  }
-  if (typeof values.image !== "string")
-    return usage(
-      "--image is required: the extractor image by digest (docker image inspect --format '{{index .RepoDigests 0}}' <image>).",
-    );
-  const port = Number(values.port);
-  const apiPort = Number(values["api-port"]);
-  if (!Number.isInteger(port) || port < 1024 || port > 65535)
-    return usage("--port must be a number between 1024 and 65535.");
-  if (!Number.isInteger(apiPort) || (apiPort !== 0 && (apiPort < 1024 || apiPort > 65535)))
-    return usage("--api-port must be 0 (any free port) or a number between 1024 and 65535.");
+  const args = parseLocalModeArgs(argv);
+  if ("error" in args) return usage(args.error);
+  const port = args.bundle.webPort;
 
   let server: FakeOpenAq | undefined;
-  if (!values["real-api"]) {
+  if (!args.realApi) {
     server = await startFakeOpenAq({
       host: "127.0.0.1",
-      port: apiPort,
+      port: args.apiPort,
       rateLimit: { perWindow: LOCAL_REQUESTS_PER_MINUTE, perHour: LOCAL_REQUESTS_PER_MINUTE * 60 },
     });
   }
   try {
     const setup = writeLocalBundle({
-      extractorImage: values.image,
-      lakeHostPath: resolve(String(values.lake)),
-      // Default: three days back, so a first start catches up a few days and no more.
-      startDate:
-        typeof values["start-date"] === "string"
-          ? values["start-date"]
-          : addDays(formatIsoDay(Date.now()), -3),
-      outDir: String(values.out),
-      webPort: port,
+      ...args.bundle,
       ...(server && {
         extraEnv: {
           OPENAQ_BASE_URL: server.url,

@@ -41,7 +41,7 @@ export const AIRFLOW_BUNDLE_PREFIX = "platform/airflow/";
 export const OWOX_WORKGROUP = "primary";
 
 /**
- * The key prefixes OWOX Data Marts writes its Athena results under, then deletes (reference/owox.md §2.1).
+ * The key prefixes OWOX Data Marts writes its Athena results under, then deletes (docs/owox.md).
  * `athena-schema-fetch` has no slash: OWOX writes both `athena-schema-fetch/…` and `athena-schema-fetch-comments/…`.
  */
 export const OWOX_RESULT_PREFIXES = [

@@ -1,11 +1,12 @@
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { must } from "@openaq-lakehouse/test-support/narrow";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { airflowBundleFiles } from "../src/airflow/index.js";
 import { writeLocalBundle } from "../src/airflow/local.js";
+import { parseLocalModeArgs } from "../src/airflow/local-command.js";
 import { hostOptions, inspectDags, REPO_ROOT, tempDir } from "./airflow-fixtures.js";
 
 const IMAGE_ID = `localhost:5000/openaq-pipeline@sha256:${"9c".repeat(32)}`;
@@ -85,24 +86,54 @@ describe("local mode", () => {
     expect(readFileSync(other.adminPasswordFile, "utf8")).not.toBe(before.admin_password);
   });
 
-  it("render-local.ts works from the command line and refuses a tag", () => {
+  it("pnpm airflow:local --real-api renders from the command line (no server) and refuses a tag", () => {
     const tsx = join(REPO_ROOT, "node_modules/.bin/tsx");
-    const script = join(REPO_ROOT, "infra/src/airflow/render-local.ts");
+    const script = join(REPO_ROOT, "infra/scripts/airflow-local.ts");
     const out = join(base, "cli");
-    const ok = spawnSync(tsx, [script, "--image", IMAGE_ID, "--out", out, "--lake", join(base, "cli-lake")], {
-      encoding: "utf8",
-      cwd: base,
-    });
+    const ok = spawnSync(
+      tsx,
+      [script, "--real-api", "--image", IMAGE_ID, "--out", out, "--lake", join(base, "cli-lake")],
+      { encoding: "utf8", cwd: base },
+    );
     expect(ok.status, ok.stderr).toBe(0);
     expect(ok.stdout).toContain("docker compose up -d");
     expect(
       parse(readFileSync(join(out, "docker-compose.yml"), "utf8")).services["airflow-scheduler"],
     ).toBeDefined();
-    const bad = spawnSync(tsx, [script, "--image", "openaq-pipeline:latest", "--out", join(base, "cli2")], {
-      encoding: "utf8",
-      cwd: base,
-    });
+    const bad = spawnSync(
+      tsx,
+      [script, "--real-api", "--image", "openaq-pipeline:latest", "--out", join(base, "cli2")],
+      { encoding: "utf8", cwd: base },
+    );
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/not pinned by digest/);
+  });
+
+  it("reads its options with defaults, and names what is wrong with them", () => {
+    expect(parseLocalModeArgs(["--image", IMAGE_ID], "2026-11-20")).toEqual({
+      bundle: {
+        extractorImage: IMAGE_ID,
+        lakeHostPath: resolve(".lake"),
+        startDate: "2026-11-17",
+        outDir: ".airflow-local",
+        webPort: 8080,
+      },
+      apiPort: 8090,
+      realApi: false,
+    });
+    expect(parseLocalModeArgs(["--image", IMAGE_ID, "--api-port", "0", "--real-api"])).toMatchObject({
+      apiPort: 0,
+      realApi: true,
+    });
+    expect(parseLocalModeArgs([])).toEqual({ error: expect.stringMatching(/^--image is required/) });
+    expect(parseLocalModeArgs(["--image", IMAGE_ID, "--port", "80"])).toEqual({
+      error: "--port must be a number between 1024 and 65535.",
+    });
+    expect(parseLocalModeArgs(["--image", IMAGE_ID, "--api-port", "x"])).toEqual({
+      error: "--api-port must be 0 (any free port) or a number between 1024 and 65535.",
+    });
+    expect(parseLocalModeArgs(["--image", IMAGE_ID, "--bogus"])).toEqual({
+      error: expect.stringMatching(/bogus/),
+    });
   });
 });

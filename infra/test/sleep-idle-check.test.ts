@@ -7,7 +7,7 @@ import { IMAGE_FILE } from "../src/airflow/index.js";
 import { IDLE_CHECK_SOURCE, IDLE_UNITS, idleScript, sleepConf } from "../src/sleep/host-files.js";
 import { type AirflowFacts, IDLE_CHECK_FILE, IdleCheck } from "./support/idle-check.js";
 
-const SCRIPT = idleScript(IMAGE_FILE);
+const SCRIPT = idleScript();
 const check = new IdleCheck();
 const scratch = mkdtempSync(join(tmpdir(), "openaq-idle-"));
 afterAll(async () => {

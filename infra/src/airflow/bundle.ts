@@ -2,6 +2,7 @@ import { awsContainerEnvironment, ENVIRONMENTS, lakeUri } from "@openaq-lakehous
 import { CONTAINER_AWS_DIR, hostCredentialsDir } from "../iam/pipeline-profiles.js";
 import { LOCAL_FORWARDED_VARIABLES, renderCompose } from "./compose.js";
 import { dagId, LOCAL_LAKE_MOUNT, type RenderedDagSpec, renderDagSpec } from "./dag-spec.js";
+import { IMAGE_FILE } from "./host-script.js";
 import { DEFAULT_EXTRACTOR_MEMORY_MIB, memoryBudget } from "./memory.js";
 import {
   type AirflowBundleOptions,
@@ -12,7 +13,6 @@ import {
   validateLocalOptions,
 } from "./options.js";
 import { FACTORY_MODULE, FACTORY_SOURCE, renderDagFile, renderSpecFile, specFileName } from "./python.js";
-import { IMAGE_FILE } from "./userdata.js";
 
 export interface AirflowBundleFile {
   /** Path relative to the bundle root (`platform/airflow/` in the bucket). */

@@ -5,7 +5,7 @@ import { type ComposeService, SERVICE_MEMORY_MIB } from "./memory.js";
 /**
  * The Compose file of the Airflow bundle. It is the same file on the EC2 host and on a laptop: what
  * differs (secrets folder, Docker socket group, web port, local API key) comes from the env file
- * that the bootstrap (host) or `render-local.ts` (laptop) writes next to it.
+ * that the bootstrap (host) or `pnpm airflow:local` (laptop) writes next to it.
  */
 
 /**

@@ -25,6 +25,7 @@ export {
   STEP_EXTRA_ARGS,
   TASK_CHAIN,
 } from "./dag-spec.js";
+export { HOST_BUNDLE_DIR, IMAGE_FILE } from "./host-script.js";
 export {
   DEFAULT_EXTRACTOR_MEMORY_MIB,
   HOST_MEMORY_MIB,
@@ -41,11 +42,4 @@ export type {
 } from "./options.js";
 export { AirflowConfigError, assertDigestImage, DEFAULT_SCHEDULES } from "./options.js";
 export { DAG_SPEC_FORMAT, FACTORY_PATH } from "./python.js";
-export {
-  COMPOSE_VERSION,
-  DEFAULT_SWAP_MIB,
-  HOST_BUNDLE_DIR,
-  IMAGE_FILE,
-  renderUserData,
-  userDataPayload,
-} from "./userdata.js";
+export { COMPOSE_VERSION, DEFAULT_SWAP_MIB, renderUserData, userDataPayload } from "./userdata.js";

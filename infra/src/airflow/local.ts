@@ -9,7 +9,7 @@ import type { LocalBundleOptions } from "./options.js";
  * Local mode: writes the same Airflow bundle as the host's into a folder on a laptop, with a
  * `.env` that Compose reads from the project folder and freshly generated secrets (kept across
  * re-renders, so the admin password and the database stay valid). Unlike the pure renderers this
- * module writes files; it is used by `render-local.ts` and its test.
+ * module writes files; `pnpm airflow:local` (infra/scripts/airflow-local.ts) and its tests use it.
  */
 
 export interface LocalSetupOptions extends LocalBundleOptions {
@@ -74,7 +74,7 @@ export function writeLocalBundle(opts: LocalSetupOptions): LocalSetup {
     generatedSecrets.push(name);
   }
   const env = [
-    "# Local mode of the openaq-lakehouse Airflow bundle (written by infra/src/airflow/render-local.ts).",
+    "# Local mode of the openaq-lakehouse Airflow bundle (written by pnpm airflow:local).",
     `OPENAQ_AIRFLOW_SECRETS_DIR=${JSON.stringify(secretsDir)}`,
     `DOCKER_GID=${opts.dockerGid ?? socketGid()}`,
     `AIRFLOW_WEB_PORT=${opts.webPort ?? 8080}`,

@@ -163,7 +163,8 @@ function checkEnvironments(list: readonly AirflowEnvironmentSettings[]): void {
     if (!isEnvironment(e.env)) fail(`Unknown environment ${JSON.stringify(e.env)}.`);
     if (!SSM_NAME.test(e.apiKeyParameterName))
       fail(`${e.env}: apiKeyParameterName must be an SSM parameter name starting with '/'.`);
-    // The parameter of one environment must not be readable by the other's DAG (DESIGN §3).
+    // The parameter of one environment must not be readable by the other's DAG: the environments
+    // share the host and the bucket, and nothing else.
     if (!e.apiKeyParameterName.split("/").includes(e.env)) {
       fail(
         `${e.env}: apiKeyParameterName ${e.apiKeyParameterName} must contain the path segment '${e.env}'.`,

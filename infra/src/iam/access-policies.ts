@@ -45,7 +45,7 @@ import { type PolicyDocument, type PolicyStatement, policyDocument } from "./pol
 const DATASET_NAMES = Object.values(DATASETS).map((d) => d.name);
 
 /** Read an Athena query's outcome and run it, in one workgroup (Athena docs, example-policies-workgroup). */
-const ATHENA_QUERY_ACTIONS = [
+export const ATHENA_QUERY_ACTIONS = [
   "athena:StartQueryExecution",
   "athena:StopQueryExecution",
   "athena:GetQueryExecution",
@@ -54,7 +54,8 @@ const ATHENA_QUERY_ACTIONS = [
   "athena:GetWorkGroup",
 ];
 
-const GLUE_READ_ACTIONS = [
+/** Reading a Glue database, its tables and their partitions (the crawler, OWOX). */
+export const GLUE_READ_ACTIONS = [
   "glue:GetDatabase",
   "glue:GetDatabases",
   "glue:GetTable",
@@ -291,7 +292,7 @@ export interface OwoxPolicyInput {
 }
 
 /**
- * OWOX Data Marts' read-only identity for one environment (reference/owox.md §5.3): query in the
+ * OWOX Data Marts' read-only identity for one environment (docs/owox.md): query in the
  * `primary` workgroup (OWOX sends no workgroup), read the env's tables and views, read the env's
  * processed data, and read/write/delete only under OWOX's own result prefixes of the results bucket.
  */

@@ -6,7 +6,12 @@ import {
   layerPrefix,
   SERVICE_CONTRACT,
 } from "@openaq-lakehouse/pipeline-core";
-import { SSM_AGENT_ACTIONS, serviceResourceArns } from "../iam/access-policies.js";
+import {
+  ATHENA_QUERY_ACTIONS,
+  GLUE_READ_ACTIONS,
+  SSM_AGENT_ACTIONS,
+  serviceResourceArns,
+} from "../iam/access-policies.js";
 import type { AwsScope } from "../iam/arns.js";
 import {
   AIRFLOW_BUNDLE_PREFIX,
@@ -27,8 +32,9 @@ import {
  * Least privilege as allow-lists, one per principal, checked over a stack's whole resource graph:
  * every Allow any principal holds (inline policies, policy resources, managed-policy attachments,
  * trust policies) must fall inside what that principal is allowed, or it is a violation. The lists
- * come from the contract (pipeline-core) and the names of the deployment, never from the policies
- * they check. Deny statements only take rights away and are always accepted.
+ * come from the contract (pipeline-core), the names of the deployment and the action sets the IAM
+ * module names (what running an Athena query, reading Glue or the SSM agent takes), never from the grants they
+ * check. Deny statements only take rights away and are always accepted.
  */
 
 /** One allowed grant: exact actions on resources matched by ARN patterns (`*` any run of characters). */
@@ -54,17 +60,6 @@ function s3Objects(prefix: string): string {
   return `arn:*:s3:::${ANY_BUCKET}/${prefix}*`;
 }
 const ANY_BUCKET_ARN = `arn:*:s3:::${ANY_BUCKET}`;
-
-/** Reading a Glue database, its tables and their partitions (the crawler's and OWOX's lists). */
-const GLUE_READ = [
-  "glue:GetDatabase",
-  "glue:GetDatabases",
-  "glue:GetTable",
-  "glue:GetTables",
-  "glue:GetPartition",
-  "glue:GetPartitions",
-  "glue:BatchGetPartition",
-] as const;
 
 export function pipelineAllowList(env: Environment): PrincipalAllowList {
   return {
@@ -142,7 +137,7 @@ export function crawlerAllowList(env: Environment): PrincipalAllowList {
       },
       {
         actions: [
-          ...GLUE_READ,
+          ...GLUE_READ_ACTIONS,
           "glue:CreatePartition",
           "glue:BatchCreatePartition",
           "glue:UpdatePartition",
@@ -165,19 +160,12 @@ export function owoxAllowList(env: Environment): PrincipalAllowList {
     principal: `user ${owoxUserName(env)}`,
     entries: [
       {
-        actions: [
-          "athena:StartQueryExecution",
-          "athena:StopQueryExecution",
-          "athena:GetQueryExecution",
-          "athena:GetQueryResults",
-          "athena:BatchGetQueryExecution",
-          "athena:GetWorkGroup",
-        ],
-        // OWOX sends no WorkGroup: its queries run in `primary` (reference/owox.md).
+        actions: [...ATHENA_QUERY_ACTIONS],
+        // OWOX sends no WorkGroup: its queries run in `primary` (docs/owox.md).
         resources: [`arn:*:athena:*:*:workgroup/${OWOX_WORKGROUP}`],
       },
       {
-        actions: [...GLUE_READ],
+        actions: [...GLUE_READ_ACTIONS],
         resources: [
           ...(["glue-catalog", "glue-database", "glue-tables", "glue-views"] as const).flatMap((k) =>
             serviceResourceArns(ANY, env, k),

@@ -45,13 +45,6 @@ function s3Requests(c: RecordedCall): IamRequest[] {
         action: "s3:DeleteObject",
         resource: s3Object(i.Bucket, o.Key),
       }));
-    case "CopyObjectCommand": {
-      const source = decodeURIComponent(String(i.CopySource).replace(/^\//, ""));
-      return [
-        { action: "s3:GetObject", resource: `arn:aws:s3:::${source}` },
-        { action: "s3:PutObject", resource: s3Object(i.Bucket, i.Key) },
-      ];
-    }
     case "AbortMultipartUploadCommand":
       return [{ action: "s3:AbortMultipartUpload", resource: s3Object(i.Bucket, i.Key) }];
     case "ListPartsCommand":

@@ -1,9 +1,16 @@
-import type { Environment, IsoDay } from "@openaq-lakehouse/pipeline-core";
+import {
+  addCount,
+  addCounts,
+  type Counts,
+  type Environment,
+  type IsoDay,
+  totalCount,
+} from "@openaq-lakehouse/pipeline-core";
 
 /**
- * The run report the CLI prints on stdout (DESIGN §5): requests made, retries, rows per dataset,
- * rows quarantined by reason, objects and bytes written, and time per step. Steps add to it as
- * they finish, so a failed run still reports what it did before failing.
+ * The run report the CLI prints on stdout (README.md, "The CLI"): requests made, retries, rows per
+ * dataset, rows quarantined by reason, objects and bytes written, and time per step. Steps add to it
+ * as they finish, so a failed run still reports what it did before failing.
  */
 
 export const STEP_NAMES = ["extract", "transform", "catalog", "views", "validate"] as const;
@@ -28,15 +35,15 @@ export interface RunReport {
   requests: number;
   retries: number;
   rateLimited: number;
-  rows: Record<string, number>;
-  quarantined: Record<string, number>;
+  rows: Counts;
+  quarantined: Counts;
   objectsWritten: number;
   bytesWritten: number;
   /** Days a backfill skipped because their run record says complete. */
   skippedDays: IsoDay[];
   steps: StepRecord[];
   /** Total time per step name, ms. */
-  timeByStep: Partial<Record<StepName, number>>;
+  timeByStep: Counts<StepName>;
   totalMs: number;
   validation?: unknown;
 }
@@ -75,7 +82,7 @@ export class ReportBuilder {
 
   step(record: StepRecord): void {
     this.report.steps.push(record);
-    this.report.timeByStep[record.step] = (this.report.timeByStep[record.step] ?? 0) + record.ms;
+    addCount(this.report.timeByStep, record.step, record.ms);
   }
 
   requests(n: { requests: number; retries: number; rateLimited: number }): void {
@@ -85,12 +92,11 @@ export class ReportBuilder {
   }
 
   rows(dataset: string, n: number): void {
-    this.report.rows[dataset] = (this.report.rows[dataset] ?? 0) + n;
+    addCount(this.report.rows, dataset, n);
   }
 
-  quarantined(byReason: Record<string, number>): void {
-    for (const [reason, n] of Object.entries(byReason))
-      this.report.quarantined[reason] = (this.report.quarantined[reason] ?? 0) + n;
+  quarantined(byReason: Counts): void {
+    addCounts(this.report.quarantined, byReason);
   }
 
   written(objects: number, bytes: number): void {
@@ -139,7 +145,7 @@ export function renderReport(r: RunReport): string {
     Object.entries(r.rows)
       .map(([d, n]) => `${d} ${n}`)
       .join(", ") || "none";
-  const quarantined = Object.values(r.quarantined).reduce((a, b) => a + b, 0);
+  const quarantined = totalCount(r.quarantined);
   const reasons = Object.entries(r.quarantined)
     .map(([k, n]) => `${k} ${n}`)
     .join(", ");

@@ -5,7 +5,7 @@ import { gzipSync } from "node:zlib";
 import { archiveObjects, Catalog, writeArchiveFolder } from "@openaq-lakehouse/fake-openaq";
 import { toJson } from "@openaq-lakehouse/fake-openaq/json";
 import { locationJson, measurementJson, periodEnds } from "@openaq-lakehouse/fake-openaq/responses";
-import { type IsoDay, parseArchiveObjectKey, utcDayWindow } from "@openaq-lakehouse/pipeline-core";
+import { countBy, type IsoDay, parseArchiveObjectKey, utcDayWindow } from "@openaq-lakehouse/pipeline-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseArchiveFile } from "../src/archive/csv.js";
 import { type ArchiveDayFile, addArchiveDay } from "../src/archive/day-records.js";
@@ -215,10 +215,10 @@ describe("the archive SQL (Athena SQL, run here on DuckDB)", () => {
           };
         });
       expect(accepted).toEqual(rowsOf(local.f));
-      const reasons: Record<string, number> = {};
-      for (const r of rows.filter((r) => r.day === day && r.reason !== null)) {
-        reasons[r.reason as string] = (reasons[r.reason as string] ?? 0) + 1;
-      }
+      const reasons = countBy(
+        rows.filter((r) => r.day === day && r.reason !== null),
+        (r) => r.reason as string,
+      );
       expect(reasons).toEqual(local.quarantine.byReason);
     }
   });

@@ -1,6 +1,12 @@
 import { createHash } from "node:crypto";
 import type { FakeOpenAq } from "@openaq-lakehouse/fake-openaq";
-import { listKeys, type ObjectStore, parseRawRunManifestName, rawKey } from "@openaq-lakehouse/pipeline-core";
+import {
+  listKeys,
+  type ObjectStore,
+  parseRawRunManifestName,
+  rawKey,
+  totalCount,
+} from "@openaq-lakehouse/pipeline-core";
 import { failure } from "@openaq-lakehouse/test-support/narrow";
 import { DAY, startTestServer } from "@openaq-lakehouse/test-support/openaq";
 import { afterEach, describe, expect, it } from "vitest";
@@ -163,7 +169,7 @@ describe("extractDay", () => {
     });
     const faultyClient = client(faulty.server, { timeoutMs: 700, maxRetries: 8, minuteMs: 100 });
     const report = await extractDay({ store: faulty.store, env: "dev", day: DAY, client: faultyClient });
-    const injected = Object.values(faulty.server.stats.faults).reduce((a, b) => a + (b ?? 0), 0);
+    const injected = totalCount(faulty.server.stats.faults);
     expect(injected).toBeGreaterThan(5);
     expect(Object.keys(faulty.server.stats.faults).length).toBeGreaterThanOrEqual(5);
     // Every injected fault costs a retry (a loaded machine may add a timeout of its own).

@@ -1,3 +1,9 @@
+import { toJson } from "@openaq-lakehouse/fake-openaq/json";
+import {
+  envelope as apiEnvelope,
+  datetimeObject,
+  measurementResultJson,
+} from "@openaq-lakehouse/fake-openaq/responses";
 import {
   type Environment,
   type IsoDay,
@@ -13,8 +19,9 @@ import {
 } from "../src/raw/names.js";
 
 /**
- * Raw-layer fixtures in the real OpenAQ v3 response shapes (reference/openaq.md §2), written the way
- * extract lays them out (raw/names.ts): pages, `.meta.json` sidecars, and the manifest last.
+ * Raw-layer fixtures in the real OpenAQ v3 response shapes (measurements and pages come from the local
+ * OpenAQ server's builders), written the way extract lays them out (raw/names.ts): pages, `.meta.json`
+ * sidecars, and the manifest last.
  */
 
 export interface ParameterFixture {
@@ -50,11 +57,11 @@ export const HANOI: LocationFixture = {
   ],
 };
 
-function dt(ms: number, offsetHours = 7): { utc: string; local: string } {
-  const utc = new Date(ms).toISOString().replace(".000Z", "Z");
-  const local = new Date(ms + offsetHours * 3_600_000).toISOString().replace(".000Z", "");
-  const sign = offsetHours >= 0 ? "+" : "-";
-  return { utc, local: `${local}${sign}${String(Math.abs(offsetHours)).padStart(2, "0")}:00` };
+/** The fixtures' locations are in Vietnam: UTC+7. */
+const OFFSET_MINUTES = 7 * 60;
+
+function dt(iso: string): { utc: string; local: string } {
+  return datetimeObject(Date.parse(iso) / 1000, OFFSET_MINUTES);
 }
 
 export function locationJson(l: LocationFixture): Record<string, unknown> {
@@ -78,52 +85,35 @@ export function locationJson(l: LocationFixture): Record<string, unknown> {
     licenses: null,
     bounds: [l.lon ?? 0, l.lat ?? 0, l.lon ?? 0, l.lat ?? 0],
     distance: null,
-    datetimeFirst: dt(Date.parse("2017-01-01T00:00:00Z")),
-    datetimeLast: dt(Date.parse("2030-01-01T00:00:00Z")),
+    datetimeFirst: dt("2017-01-01T00:00:00Z"),
+    datetimeLast: dt("2030-01-01T00:00:00Z"),
   };
 }
 
-/** One `/v3/sensors/{id}/measurements` result for the hour starting at `startMs`. */
+/**
+ * One `/v3/sensors/{id}/measurements` result for the period starting at `startMs`, built by the local
+ * OpenAQ server's own builder and returned as plain JSON values (as a page parses).
+ */
 export function measurementJson(
   parameter: ParameterFixture,
   startMs: number,
   value: unknown,
   periodMs = 3_600_000,
 ): Record<string, unknown> {
-  const from = dt(startMs);
-  const to = dt(startMs + periodMs);
-  const interval = `${String(periodMs / 3_600_000).padStart(2, "0")}:00:00`;
-  return {
+  const result = measurementResultJson({
+    parameter,
+    endSec: (startMs + periodMs) / 1000,
+    intervalSec: periodMs / 1000,
+    offsetMinutes: OFFSET_MINUTES,
     value,
-    flagInfo: { hasFlags: false },
-    parameter: { id: parameter.id, name: parameter.name, units: parameter.units, displayName: null },
-    period: { label: "raw", interval, datetimeFrom: from, datetimeTo: to },
-    coordinates: null,
-    summary: null,
-    coverage: {
-      expectedCount: 1,
-      expectedInterval: interval,
-      observedCount: 1,
-      observedInterval: interval,
-      percentComplete: 100.0,
-      percentCoverage: 100.0,
-      datetimeFrom: from,
-      datetimeTo: to,
-    },
-  };
+    hasFlags: false,
+  });
+  return JSON.parse(toJson(result)) as Record<string, unknown>;
 }
 
+/** A page of `results` as the API sends it: the first page of 1,000 unless told otherwise. */
 export function envelope(results: unknown[], page = 1, limit = 1000): string {
-  return JSON.stringify({
-    meta: {
-      name: "openaq-api",
-      website: "/",
-      page,
-      limit,
-      found: results.length >= limit ? `>${limit}` : results.length,
-    },
-    results,
-  });
+  return apiEnvelope(page, limit, results);
 }
 
 /** Hourly rows of a full UTC day with a deterministic value per (sensor, hour). */

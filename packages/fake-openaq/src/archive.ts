@@ -9,7 +9,7 @@ import { valueAt } from "./series.js";
 
 /**
  * The OpenAQ open-data archive (`s3://openaq-data-archive`) as the fixtures would publish it
- * (reference/openaq.md §5): one gzip CSV per location per LOCAL day, at
+ * (docs/openaq.md, "The archive"): one gzip CSV per location per LOCAL day, at
  *
  *   records/csv.gz/locationid={id}/year={YYYY}/month={MM}/location-{id}-{YYYYMMDD}.csv.gz
  *

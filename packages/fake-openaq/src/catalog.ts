@@ -1,8 +1,12 @@
 import {
+  AIRGRADIENT_PARAMETER_IDS,
+  airBeamUnit,
+  airGradientUnit,
   FIXTURE_LOCATIONS,
   type FixtureLocation,
   type FixtureParameter,
   type FixtureSensor,
+  GOV_OWNER,
   PARAMETERS,
   TIMEZONE_OFFSET_MINUTES,
   VIETNAM,
@@ -43,43 +47,40 @@ const CITIES = ["Hanoi", "Ho Chi Minh City", "Da Nang", "Hai Phong", "Huế", nu
 function syntheticLocations(extra: ExtraLocations): FixtureLocation[] {
   const out: FixtureLocation[] = [];
   for (let i = 0; i < (extra.active ?? 0); i++) {
-    out.push({
-      id: 9_000_000 + i,
-      name: `Điểm đo cộng đồng ${i + 1}`,
-      locality: CITIES[i % CITIES.length] ?? null,
-      timezone: i % 2 === 0 ? "Asia/Bangkok" : "Asia/Ho_Chi_Minh",
-      owner: { id: 1500, name: "AirGradient Community" },
-      provider: { id: 66, name: "AirGradient" },
-      isMonitor: false,
-      instrument: { id: 3, name: "AirGradient Open Air" },
-      latitude: 10.5 + ((i * 37) % 110) / 10,
-      longitude: 105.5 + ((i * 53) % 30) / 10,
-      licenses: null,
-      firstUtc: "2025-01-01T00:00:00Z",
-      lastUtc: "live",
-      sensors: [19, 1, 2, 98, 100, 125].map((parameterId, k) => ({
-        id: 90_000_000 + i * 10 + k,
-        parameterId,
-      })),
-    });
+    out.push(
+      airGradientUnit({
+        id: 9_000_000 + i,
+        name: `Điểm đo cộng đồng ${i + 1}`,
+        locality: CITIES[i % CITIES.length] ?? null,
+        timezone: i % 2 === 0 ? "Asia/Bangkok" : "Asia/Ho_Chi_Minh",
+        owner: { id: 1500, name: "AirGradient Community" },
+        latitude: 10.5 + ((i * 37) % 110) / 10,
+        longitude: 105.5 + ((i * 53) % 30) / 10,
+        licenses: null,
+        firstUtc: "2025-01-01T00:00:00Z",
+        lastUtc: "live",
+        sensors: AIRGRADIENT_PARAMETER_IDS.map((parameterId, k) => ({
+          id: 90_000_000 + i * 10 + k,
+          parameterId,
+        })),
+      }),
+    );
   }
   for (let i = 0; i < (extra.dormant ?? 0); i++) {
-    out.push({
-      id: 8_000_000 + i,
-      name: `Trạm cũ ${i + 1}`,
-      locality: null,
-      timezone: "Asia/Bangkok",
-      owner: { id: 4, name: "Unknown Governmental Organization" },
-      provider: { id: 200, name: "HabitatMap" },
-      isMonitor: false,
-      instrument: { id: 5, name: "AirBeam" },
-      latitude: 21,
-      longitude: 105.8,
-      licenses: null,
-      firstUtc: "2019-01-01T00:00:00Z",
-      lastUtc: "2020-01-01T00:00:00Z",
-      sensors: [{ id: 80_000_000 + i, parameterId: 2 }],
-    });
+    out.push(
+      airBeamUnit({
+        id: 8_000_000 + i,
+        name: `Trạm cũ ${i + 1}`,
+        locality: null,
+        timezone: "Asia/Bangkok",
+        owner: GOV_OWNER,
+        latitude: 21,
+        longitude: 105.8,
+        firstUtc: "2019-01-01T00:00:00Z",
+        lastUtc: "2020-01-01T00:00:00Z",
+        sensors: [{ id: 80_000_000 + i, parameterId: 2 }],
+      }),
+    );
   }
   return out;
 }

@@ -1,6 +1,6 @@
 /**
- * Query-parameter rules of the real API (reference/openaq.md §1.1, §1.3, §4.3): unknown parameters
- * are ignored; bad ones are a 422 in one of the API's three body shapes.
+ * Query-parameter rules of the real API (docs/openaq.md, "Requests" and "Keys, limits and errors"):
+ * unknown parameters are ignored; bad ones are a 422 in one of the API's three body shapes.
  */
 
 export class QueryError extends Error {

@@ -1,5 +1,5 @@
 /**
- * The server side of the per-key limit, as the real API counts it (reference/openaq.md §4.2): a
+ * The server side of the per-key limit, as the real API counts it (docs/openaq.md): a
  * fixed window per calendar "minute"; the counter's TTL starts at the window's first request, and
  * `x-ratelimit-reset` is that TTL in whole seconds. A refused request is not counted. The hourly
  * budget (documented, not in the headers) is enforced the same way per calendar hour.

@@ -3,7 +3,7 @@ import { float, toJson } from "./json.js";
 import { hasFlags, isMissing, valueAt } from "./series.js";
 
 /**
- * Response bodies in the real API's field order and formatting (reference/openaq.md §2–3):
+ * Response bodies in the real API's field order and formatting (docs/openaq.md, "Responses"):
  * compact JSON, floats as `909.0`, datetimes `{utc: "…Z", local: "…+07:00"}`.
  */
 
@@ -43,13 +43,9 @@ export function envelope(page: number, limit: number, results: unknown[]): strin
   return toJson({ meta: meta(page, limit, results.length), results });
 }
 
-function parameterJson(s: ServedSensor, withDisplayName: boolean) {
-  return {
-    id: s.parameter.id,
-    name: s.parameter.name,
-    units: s.parameter.units,
-    displayName: withDisplayName ? s.parameter.displayName : null,
-  };
+/** A parameter as results carry it: measurements send no display name, locations and sensors do. */
+function parameterJson(p: { id: number; name: string; units: string }, displayName: string | null) {
+  return { id: p.id, name: p.name, units: p.units, displayName };
 }
 
 export function locationJson(catalog: Catalog, loc: ServedLocation) {
@@ -68,7 +64,7 @@ export function locationJson(catalog: Catalog, loc: ServedLocation) {
     sensors: loc.sensors.map((s) => ({
       id: s.fixture.id,
       name: `${s.parameter.name} ${s.parameter.units}`,
-      parameter: parameterJson(s, true),
+      parameter: parameterJson(s.parameter, s.parameter.displayName),
     })),
     coordinates: { latitude: float(f.latitude), longitude: float(f.longitude) },
     licenses: f.licenses,
@@ -84,7 +80,7 @@ export function sensorJson(s: ServedSensor) {
   return {
     id: s.fixture.id,
     name: `${s.parameter.name} ${s.parameter.units}`,
-    parameter: parameterJson(s, true),
+    parameter: parameterJson(s.parameter, s.parameter.displayName),
     datetimeFirst: s.firstEndSec === null ? null : datetimeObject(s.firstEndSec, off),
     datetimeLast: s.lastEndSec === null ? null : datetimeObject(s.lastEndSec, off),
     coverage: null,
@@ -110,15 +106,27 @@ export function periodEnds(s: ServedSensor, fromSec: number, toSec: number): num
   return out;
 }
 
-export function measurementJson(s: ServedSensor, endSec: number) {
-  const off = s.location.offsetMinutes;
-  const from = datetimeObject(endSec - s.intervalSec, off);
-  const to = datetimeObject(endSec, off);
-  const interval = intervalText(s.intervalSec);
+/** One measurement result: a reading over one period, as `/v3/sensors/{id}/measurements` lists it. */
+export interface MeasurementResult {
+  parameter: { id: number; name: string; units: string };
+  /** The period is (endSec - intervalSec, endSec], epoch seconds. */
+  endSec: number;
+  intervalSec: number;
+  /** The location's UTC offset, for the `local` datetimes. */
+  offsetMinutes: number;
+  /** Written as given: `float(n)` prints like the API (`909.0`); tests pass strings or nulls too. */
+  value: unknown;
+  hasFlags: boolean;
+}
+
+export function measurementResultJson(m: MeasurementResult) {
+  const from = datetimeObject(m.endSec - m.intervalSec, m.offsetMinutes);
+  const to = datetimeObject(m.endSec, m.offsetMinutes);
+  const interval = intervalText(m.intervalSec);
   return {
-    value: float(valueAt(s.fixture, endSec, off)),
-    flagInfo: { hasFlags: hasFlags(s.fixture, endSec) },
-    parameter: parameterJson(s, false),
+    value: m.value,
+    flagInfo: { hasFlags: m.hasFlags },
+    parameter: parameterJson(m.parameter, null),
     period: { label: "raw", interval, datetimeFrom: from, datetimeTo: to },
     coordinates: null,
     summary: null,
@@ -133,4 +141,17 @@ export function measurementJson(s: ServedSensor, endSec: number) {
       datetimeTo: to,
     },
   };
+}
+
+/** The measurement of a served sensor for the period ending at `endSec`. */
+export function measurementJson(s: ServedSensor, endSec: number) {
+  const offsetMinutes = s.location.offsetMinutes;
+  return measurementResultJson({
+    parameter: s.parameter,
+    endSec,
+    intervalSec: s.intervalSec,
+    offsetMinutes,
+    value: float(valueAt(s.fixture, endSec, offsetMinutes)),
+    hasFlags: hasFlags(s.fixture, endSec),
+  });
 }

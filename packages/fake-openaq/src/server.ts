@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { gzipSync } from "node:zlib";
+import { addCount } from "@openaq-lakehouse/pipeline-core";
 import { Catalog, type ExtraLocations } from "./catalog.js";
 import { type FaultConfig, type FaultKind, FaultPlan } from "./faults.js";
 import { toJson } from "./json.js";
@@ -238,7 +239,7 @@ export async function startFakeOpenAq(opts: FakeOpenAqOptions = {}): Promise<Fak
     stats.log.push(record);
     const finish = (status: number | "reset") => {
       record.status = status;
-      stats.byStatus[String(status)] = (stats.byStatus[String(status)] ?? 0) + 1;
+      addCount(stats.byStatus, String(status));
     };
 
     if (!apiKey) {
@@ -271,7 +272,7 @@ export async function startFakeOpenAq(opts: FakeOpenAqOptions = {}): Promise<Fak
       return;
     }
     record.fault = kind;
-    stats.faults[kind] = (stats.faults[kind] ?? 0) + 1;
+    addCount(stats.faults, kind);
     const reply = faultReply(kind, normal, decision.headers);
     if (reply === "reset") {
       finish("reset");

@@ -50,7 +50,7 @@ export function daysBetween(from: IsoDay, to: IsoDay): IsoDay[] {
 }
 
 /**
- * The day rule (DESIGN §3): a run for UTC day D covers [D 00:00Z, D+1 00:00Z). The API keeps periods
+ * The day rule: a run for UTC day D covers [D 00:00Z, D+1 00:00Z). The API keeps periods
  * whose end lies in (from, to], which are exactly the periods that start on D.
  */
 export function utcDayWindow(day: IsoDay): { from: string; to: string; startMs: number; endMs: number } {

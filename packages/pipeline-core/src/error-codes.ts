@@ -140,7 +140,6 @@ export const ERROR_CODES = {
   NO_ATHENA_WORKGROUP: usage("ATHENA_WORKGROUP is not set, and a command on an S3 lake needs Athena."),
   NO_COMPLETE_EXTRACT: failed("transform found no complete extract of the day: run extract first."),
   NO_CRAWLER_NAME: failed("CATALOG_MODE=crawler without GLUE_CRAWLER_NAME."),
-  NO_SUCH_KEY: failed("The object to copy does not exist."),
   NO_SUCH_RAW_RUN: failed("The raw run asked for does not exist for the day, or its manifest disappeared."),
   OBJECT_UNREADABLE: failed(
     "A query met a processed object it cannot read; the message names check --repair.",

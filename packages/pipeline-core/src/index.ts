@@ -1,5 +1,6 @@
 export * from "./aws-errors.js";
 export * from "./contract.js";
+export * from "./counts.js";
 export * from "./dates.js";
 export * from "./error-codes.js";
 export * from "./errors.js";

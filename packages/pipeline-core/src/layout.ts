@@ -4,7 +4,7 @@ import { PipelineError } from "./errors.js";
 import { assertIdentifier } from "./identifiers.js";
 
 /**
- * The lake layout (DESIGN §3). Keys are relative to the lake root (a local folder or `s3://bucket`):
+ * The lake layout. Keys are relative to the lake root (a local folder or `s3://bucket`):
  *
  *   {env}/raw/{dataset}/year=YYYY/month=MM/day=DD/{name}.json
  *       sha256-{hex}.json               one API response body, named by the sha256 of its bytes
@@ -247,7 +247,7 @@ export function parseLakeKey(key: string): ParsedLakeKey {
   return parsed;
 }
 
-/** The serving views every environment exposes, same names and columns in dev and prod (DESIGN §6). */
+/** The serving views every environment exposes, same names and columns in dev and prod. */
 export const SERVING_VIEWS = ["view_latest_aqi", "view_daily_average"] as const;
 export type ServingView = (typeof SERVING_VIEWS)[number];
 

@@ -19,7 +19,7 @@ import type { ErrorCode } from "../src/error-codes.js";
 import { PipelineError } from "../src/errors.js";
 import { assertKeyPrefix, assertObjectKey } from "../src/stores/keys.js";
 import { listAll, listKeys, type ObjectStore } from "../src/stores/object-store.js";
-import { createS3Client, encodeCopySourceKey, S3Store } from "../src/stores/s3.js";
+import { createS3Client, S3Store } from "../src/stores/s3.js";
 import { storeCases } from "./support/stores.js";
 
 const MiB = 1024 * 1024;
@@ -190,29 +190,6 @@ describe.each(storeCases)("ObjectStore conformance: $name", ({ setup }) => {
     expect(await listKeys(store, "del/")).toEqual(["del/keep", "del/sub/keep"]);
   });
 
-  it("copies objects, also between keys with '=', spaces and non-ASCII", async () => {
-    const from = "copy/city=Hà Nội/source file.bin";
-    const to = "copy/year=2024/month=01/day=02/đích=1.bin";
-    const body = randomBytes(4096);
-    await store.put(from, body);
-    await store.copy(from, to);
-    expect(md5((await store.get(to)) as Uint8Array)).toBe(md5(body));
-    expect(md5((await store.get(from)) as Uint8Array)).toBe(md5(body)); // the source stays
-
-    // Copying onto an existing key replaces it.
-    await store.put("copy/other", text("other"));
-    await store.copy("copy/other", to);
-    expect(await store.get(to)).toEqual(text("other"));
-    expect(await listKeys(store, "copy/")).toEqual(["copy/city=Hà Nội/source file.bin", "copy/other", to]);
-
-    await expectPipelineError(
-      store.copy("copy/no-such-source", "copy/target"),
-      "NO_SUCH_KEY",
-      "copy/no-such-source",
-    );
-    expect(await store.head("copy/target")).toBeUndefined();
-  });
-
   it("refuses keys that could escape the root, and writes nothing", async () => {
     const before = await listKeys(store, "");
     for (const key of INVALID_KEYS) {
@@ -220,14 +197,11 @@ describe.each(storeCases)("ObjectStore conformance: $name", ({ setup }) => {
       await expectPipelineError(store.put(key, text("evil")), "INVALID_KEY", named);
       await expectPipelineError(store.get(key), "INVALID_KEY", named);
       await expectPipelineError(store.head(key), "INVALID_KEY", named);
-      await expectPipelineError(store.copy("rt/empty", key), "INVALID_KEY", named);
-      await expectPipelineError(store.copy(key, "safe/target"), "INVALID_KEY", named);
       // One bad key in a batch deletes nothing, not even the valid keys before it.
       await expectPipelineError(store.deleteMany(["rt/empty", key]), "INVALID_KEY", named);
     }
     expect(await listKeys(store, "")).toEqual(before);
     expect(await store.head("rt/empty")).toBeDefined();
-    expect(await store.head("safe/target")).toBeUndefined();
     if (store.uri.startsWith("file://")) {
       const root = fileURLToPath(store.uri);
       expect(existsSync(join(dirname(root), "x"))).toBe(false);
@@ -442,7 +416,6 @@ describe("S3Store on s3rver", () => {
       "DeleteObjects",
       "no-such-bucket",
     );
-    await expectPipelineError(store.copy("a/b", "a/c"), "S3_NO_SUCH_BUCKET", "CopyObject", "no-such-bucket");
     const multipart = new S3Store({
       bucket: "no-such-bucket",
       client: server.client,
@@ -536,11 +509,5 @@ describe("S3Store on s3rver", () => {
     expect(error.cause).toMatchObject({ name: "SignatureDoesNotMatch", $metadata: { httpStatusCode: 403 } });
     expect(leakedSecrets(error)).toEqual([]);
     mock.restore();
-  });
-
-  it("URL-encodes CopySource per segment, keeping '=' and '/'", () => {
-    expect(encodeCopySourceKey("dev/year=2024/city=Hà Nội/a+b?c#d%e&f.json")).toBe(
-      "dev/year=2024/city=H%C3%A0%20N%E1%BB%99i/a%2Bb%3Fc%23d%25e&f.json",
-    );
   });
 });

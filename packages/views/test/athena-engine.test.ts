@@ -13,7 +13,10 @@ import "aws-sdk-client-mock-vitest/extend";
 import { beforeEach, describe, expect, it } from "vitest";
 import { deployViews, openAthenaEngine, renderViews, validateViews } from "../src/index.js";
 
-/** The Athena contract as the AWS docs describe it (tsdata.md §5), played by aws-sdk-client-mock. */
+/**
+ * The Athena contract as the Athena API Reference describes StartQueryExecution, GetQueryExecution
+ * and GetQueryResults (pages of at most 1,000 rows, a SELECT's header first), played by aws-sdk-client-mock.
+ */
 const athena = mockClient(AthenaClient);
 beforeEach(() => athena.reset());
 

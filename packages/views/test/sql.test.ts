@@ -42,7 +42,7 @@ describe("rendered view SQL", () => {
     expect(() => parser.astify("SELECT a, count(*) FROM t GROUP BY ALL", trino)).toThrow();
   });
 
-  it("stays in the portable subset (tsdata.md §3): no DuckDB-only syntax the parser would accept", () => {
+  it("stays in the portable subset (README): no DuckDB-only syntax the parser would accept", () => {
     for (const v of renderViews({ env: "dev" })) {
       const code = v.sql.replace(/--.*$/gm, "");
       expect(code).not.toMatch(/::/); // DuckDB casts

@@ -7,7 +7,7 @@ import {
   type RecordedResource,
   SLEEP_CONF_PATH,
 } from "@openaq-lakehouse/infra";
-import type { Environment } from "@openaq-lakehouse/pipeline-core";
+import { addCount, type Environment } from "@openaq-lakehouse/pipeline-core";
 import type { PriceTable } from "./prices.js";
 import { DAYS_PER_MONTH, type UsageAssumptions } from "./usage.js";
 
@@ -219,7 +219,7 @@ export function estimate(
     return env ? environmentLines(g, env, prices, usage) : platformLines(g, prices, usage);
   });
   const byStack: Record<string, number> = {};
-  for (const l of lines) byStack[l.stack] = (byStack[l.stack] ?? 0) + l.monthlyUsd;
+  for (const l of lines) addCount(byStack, l.stack, l.monthlyUsd);
   return {
     region: prices.region,
     pricesRecorded: prices.recorded,

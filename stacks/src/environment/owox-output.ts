@@ -6,7 +6,7 @@ import {
 } from "@openaq-lakehouse/pipeline-core";
 import * as pulumi from "@pulumi/pulumi";
 
-/** Exactly what OWOX Data Marts' AWS_ATHENA storage takes (reference/owox.md §2.1). */
+/** Exactly what OWOX Data Marts' AWS_ATHENA storage takes (docs/owox.md). */
 export interface OwoxStorageSpec {
   type: "AWS_ATHENA";
   title: string;

@@ -2,7 +2,7 @@ import type { OwoxApiKey } from "./api-key.js";
 import { OwoxSyncError } from "./stack-output.js";
 
 /**
- * The slice of OWOX Data Marts' REST API the sync uses (reference/owox.md §3.5; request bodies are
+ * The slice of OWOX Data Marts' REST API the sync uses (docs/owox.md; request bodies are
  * OWOX's DTOs field for field). Authentication: exchange the API key for an access token, then send
  * it as `x-owox-authorization: Bearer …` with the key id on every call.
  */

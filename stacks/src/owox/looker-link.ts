@@ -9,10 +9,10 @@ import { type Environment, SERVING_VIEWS, type ServingView } from "@openaq-lakeh
  *   https://lookerstudio.google.com/reporting/create?c.reportId=<template>&r.reportName=<name>
  *     &ds.<alias>.connector=community&ds.<alias>.connectorId=<Apps Script deployment id>
  *     &ds.<alias>.<connector config param>=<value>&ds.<alias>.datasourceName=<name>
- * OWOX's connector (reference/owox.md §3.2) has one config param, `reportId`: the OWOX report.
+ * OWOX's connector (docs/owox.md, "Looker Studio") has one config param, `reportId`: the OWOX report.
  */
 export const LOOKER_LINKING_API_BASE = "https://lookerstudio.google.com/reporting/create";
-/** The deployment id of the OWOX Data Marts community connector (reference/owox.md §3.2). */
+/** The deployment id of the OWOX Data Marts community connector (docs/owox.md). */
 export const OWOX_LOOKER_CONNECTOR_ID =
   "AKfycbz6kcYn3qGuG0jVNFjcDnkXvVDiz4hewKdAFjOm-_d4VkKVcBidPjqZO991AvGL3FtM4A";
 

@@ -7,7 +7,7 @@ export class OwoxSyncError extends Error {
 }
 
 const SECRET_PLACEHOLDER = "[secret]";
-/** Athena names OWOX accepts: `database.view` or `catalog.database.view` (reference/owox.md §2.4). */
+/** Athena names OWOX accepts: `database.view` or `catalog.database.view` (docs/owox.md). */
 const FULLY_QUALIFIED_NAME = /^[a-zA-Z0-9_-]+(\.[a-zA-Z0-9_-]+){1,2}$/;
 
 function text(value: unknown, where: string): string {

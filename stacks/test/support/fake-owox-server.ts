@@ -4,8 +4,8 @@ import type { AddressInfo } from "node:net";
 
 /**
  * A local stand-in for the OWOX Data Marts REST API: the endpoints the sync calls, with request
- * bodies validated the way OWOX validates them (its DTOs and zod schemas, reference/owox.md §2.1,
- * §3.1, §3.5: AthenaConfigSchema, AthenaCredentialsSchema, UpdateDataStorageApiDto,
+ * bodies validated the way OWOX validates them (its DTOs and zod schemas, docs/owox.md:
+ * AthenaConfigSchema, AthenaCredentialsSchema, UpdateDataStorageApiDto,
  * ViewDefinitionSchema, the availability DTOs) and unknown fields rejected. Binds 127.0.0.1 only.
  */
 
@@ -85,6 +85,49 @@ function isObject(v: unknown): v is Json {
 function bool(v: unknown, name: string): boolean {
   if (typeof v !== "boolean") throw new BadRequest(`${name} must be a boolean value`);
   return v;
+}
+/**
+ * `PUT …/availability`: the DTO's two booleans (`availableFor{Use|Reporting}`, `availableForMaintenance`)
+ * and nothing else, onto the row's `sharedFor…` flags. Answers no content.
+ */
+function setAvailability<S extends "Use" | "Reporting">(
+  row: Record<`sharedFor${S}` | "sharedForMaintenance", boolean>,
+  sharing: S,
+  body: unknown,
+  dto: string,
+): undefined {
+  if (!isObject(body)) throw new BadRequest("body required");
+  const shared = `availableFor${sharing}` as const;
+  only(body, [shared, "availableForMaintenance"], dto);
+  row[`sharedFor${sharing}`] = bool(body[shared], shared);
+  row.sharedForMaintenance = bool(body.availableForMaintenance, "availableForMaintenance");
+  return undefined;
+}
+/** `/api/{collection}/{id}` with an optional `/{sub}`: the item (a 404 when unknown) and the sub-path. */
+function itemRoute<T>(
+  path: string,
+  collection: string,
+  items: ReadonlyMap<string, T>,
+  notFound: string,
+): { item: T; sub: string | undefined } | undefined {
+  const m = new RegExp(`^/api/${collection}/([^/]+)(/[a-z-]+)?$`).exec(path);
+  if (!m) return undefined;
+  const item = items.get(decodeURIComponent(m[1] ?? ""));
+  if (item === undefined) throw Object.assign(new Error(notFound), { status: 404 });
+  return { item, sub: m[2] };
+}
+
+/** What a data mart's list item and its full response both carry after their own fields. */
+function martCountsOwnersAndTimes(d: DataMartRow) {
+  return {
+    triggersCount: 0,
+    reportsCount: 0,
+    createdByUser: null,
+    businessOwnerUsers: [],
+    technicalOwnerUsers: [],
+    createdAt: d.createdAt,
+    modifiedAt: d.modifiedAt,
+  };
 }
 
 export class FakeOwoxServer {
@@ -191,12 +234,9 @@ export class FakeOwoxServer {
       if (method === "GET") return { body: [...this.storages.values()].map((s) => this.storageListItem(s)) };
       if (method === "POST") return { status: 201, body: this.createStorage(body) };
     }
-    const storageRoute = /^\/api\/data-storages\/([^/]+)(\/[a-z-]+)?$/.exec(path);
+    const storageRoute = itemRoute(path, "data-storages", this.storages, "Storage not found");
     if (storageRoute) {
-      const m = storageRoute;
-      const storage = this.storages.get(decodeURIComponent(m[1] ?? ""));
-      if (!storage) throw Object.assign(new Error("Storage not found"), { status: 404 });
-      const sub = m[2];
+      const { item: storage, sub } = storageRoute;
       if (!sub && method === "GET") return { body: this.storageResponse(storage) };
       if (!sub && method === "PUT") return { body: this.updateStorage(storage, body) };
       if (sub === "/validate-access" && method === "POST") {
@@ -205,13 +245,8 @@ export class FakeOwoxServer {
           ? { body: { valid: true } }
           : { body: { valid: false, errorMessage: "Invalid credentials", code: "UNCONFIGURED" } };
       }
-      if (sub === "/availability" && method === "PUT") {
-        if (!isObject(body)) throw new BadRequest("body required");
-        only(body, ["availableForUse", "availableForMaintenance"], "UpdateStorageAvailabilityApiDto");
-        storage.sharedForUse = bool(body.availableForUse, "availableForUse");
-        storage.sharedForMaintenance = bool(body.availableForMaintenance, "availableForMaintenance");
-        return undefined;
-      }
+      if (sub === "/availability" && method === "PUT")
+        return setAvailability(storage, "Use", body, "UpdateStorageAvailabilityApiDto");
     }
     if (path === "/api/data-marts") {
       if (method === "GET") {
@@ -229,12 +264,9 @@ export class FakeOwoxServer {
       }
       if (method === "POST") return { status: 201, body: this.createDataMart(body) };
     }
-    const martRoute = /^\/api\/data-marts\/([^/]+)(\/[a-z-]+)?$/.exec(path);
+    const martRoute = itemRoute(path, "data-marts", this.dataMarts, "Data mart not found");
     if (martRoute) {
-      const m = martRoute;
-      const mart = this.dataMarts.get(decodeURIComponent(m[1] ?? ""));
-      if (!mart) throw Object.assign(new Error("Data mart not found"), { status: 404 });
-      const sub = m[2];
+      const { item: mart, sub } = martRoute;
       if (!sub && method === "GET") return { body: this.dataMartResponse(mart) };
       if (sub === "/definition" && method === "PUT") return { body: this.setDefinition(mart, body) };
       if (sub === "/publish" && method === "PUT") {
@@ -242,29 +274,17 @@ export class FakeOwoxServer {
         mart.status = "PUBLISHED";
         return { body: this.dataMartResponse(mart) };
       }
-      if (sub === "/availability" && method === "PUT") {
-        if (!isObject(body)) throw new BadRequest("body required");
-        only(body, ["availableForReporting", "availableForMaintenance"], "UpdateDataMartAvailabilityApiDto");
-        mart.sharedForReporting = bool(body.availableForReporting, "availableForReporting");
-        mart.sharedForMaintenance = bool(body.availableForMaintenance, "availableForMaintenance");
-        return undefined;
-      }
+      if (sub === "/availability" && method === "PUT")
+        return setAvailability(mart, "Reporting", body, "UpdateDataMartAvailabilityApiDto");
     }
     if (path === "/api/data-destinations") {
       if (method === "GET")
         return { body: [...this.destinations.values()].map((d) => this.destinationResponse(d)) };
       if (method === "POST") return { status: 201, body: this.createDestination(body) };
     }
-    const destinationAvailability = /^\/api\/data-destinations\/([^/]+)\/availability$/.exec(path);
-    if (destinationAvailability && method === "PUT") {
-      const d = this.destinations.get(decodeURIComponent(destinationAvailability[1] ?? ""));
-      if (!d) throw Object.assign(new Error("Destination not found"), { status: 404 });
-      if (!isObject(body)) throw new BadRequest("body required");
-      only(body, ["availableForUse", "availableForMaintenance"], "UpdateDestinationAvailabilityApiDto");
-      d.sharedForUse = bool(body.availableForUse, "availableForUse");
-      d.sharedForMaintenance = bool(body.availableForMaintenance, "availableForMaintenance");
-      return undefined;
-    }
+    const destinationRoute = itemRoute(path, "data-destinations", this.destinations, "Destination not found");
+    if (destinationRoute?.sub === "/availability" && method === "PUT")
+      return setAvailability(destinationRoute.item, "Use", body, "UpdateDestinationAvailabilityApiDto");
     const reportsOfMart = /^\/api\/reports\/data-mart\/([^/]+)$/.exec(path);
     if (reportsOfMart && method === "GET") {
       const martId = decodeURIComponent(reportsOfMart[1] ?? "");
@@ -335,7 +355,7 @@ export class FakeOwoxServer {
     );
     if (!destination) throw Object.assign(new Error("Destination not found"), { status: 404 });
     const config = body.destinationConfig;
-    // LookerStudioConnectorConfigSchema (reference/owox.md §3.3)
+    // LookerStudioConnectorConfigSchema: type "looker-studio-config", cacheLifetime in seconds, at least 60
     if (!isObject(config) || config.type !== "looker-studio-config")
       throw new BadRequest("destinationConfig.type must be looker-studio-config");
     only(config, ["type", "cacheLifetime"], "LookerStudioConnectorConfig");
@@ -524,13 +544,7 @@ export class FakeOwoxServer {
       storage: { type: s.type, title: s.title },
       description: null,
       definitionType: d.definitionType ?? null,
-      triggersCount: 0,
-      reportsCount: 0,
-      createdByUser: null,
-      businessOwnerUsers: [],
-      technicalOwnerUsers: [],
-      createdAt: d.createdAt,
-      modifiedAt: d.modifiedAt,
+      ...martCountsOwnersAndTimes(d),
       contexts: [],
       availableForReporting: d.sharedForReporting,
       availableForMaintenance: d.sharedForMaintenance,
@@ -545,13 +559,7 @@ export class FakeOwoxServer {
       storage: this.storageResponse(this.storageOf(d)),
       definitionType: d.definitionType,
       definition: d.definition,
-      triggersCount: 0,
-      reportsCount: 0,
-      createdByUser: null,
-      businessOwnerUsers: [],
-      technicalOwnerUsers: [],
-      createdAt: d.createdAt,
-      modifiedAt: d.modifiedAt,
+      ...martCountsOwnersAndTimes(d),
       sharedForReporting: d.sharedForReporting,
       sharedForMaintenance: d.sharedForMaintenance,
     };

@@ -16,6 +16,7 @@ import {
   rawBodyName,
   rawKey,
   rawRunManifestName,
+  totalCount,
   utcDayWindow,
   writePartition,
 } from "@openaq-lakehouse/pipeline-core";
@@ -429,8 +430,7 @@ export async function archiveBackfill(options: ArchiveBackfillOptions): Promise<
       { contentType: "application/json" },
     );
     const quarantined =
-      Object.values(published.quarantined.measurements).reduce((n, v) => n + v, 0) +
-      Object.values(published.quarantined.locations).reduce((n, v) => n + v, 0);
+      totalCount(published.quarantined.measurements) + totalCount(published.quarantined.locations);
     report.rows += published.rows.measurements;
     report.quarantined += quarantined;
     report.days.push({

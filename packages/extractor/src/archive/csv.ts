@@ -2,7 +2,7 @@ import { gunzipSync } from "node:zlib";
 import { parse } from "csv-parse/sync";
 
 /**
- * One archive file (gzip CSV, reference/openaq.md §5.4) → its records, field for field.
+ * One archive file (gzip CSV; its format: docs/openaq.md, "The archive") → its records, field for field.
  *
  * The files come in two generations (nothing quoted with LF; everything but integers quoted with
  * CRLF) and the documentation names two columns differently from the files (`sensor_id`/`unit` vs

@@ -2,9 +2,9 @@ import { z } from "zod";
 
 /**
  * Runtime schemas of the OpenAQ v3 responses the pipeline reads, written from the server's own
- * pydantic models (openaq_api/v3/models/responses.py; see reference/openaq.md §2). Every field the
- * server always serialises is required here (pydantic writes `null`, never omits a key), so a
- * renamed or retyped field fails validation with its path instead of surfacing later as NaN.
+ * pydantic models (openaq_api/v3/models/responses.py in openaq/openaq-api-v2; docs/openaq.md).
+ * Every field the server always serialises is required here (pydantic writes `null`, never omits a
+ * key), so a renamed or retyped field fails validation with its path instead of surfacing later as NaN.
  * Objects are loose: a field the API adds tomorrow is not drift.
  */
 

@@ -17,7 +17,7 @@ import {
 import { type Logger, silentLogger } from "../log.js";
 
 /**
- * Make a day's new processed partitions queryable (DESIGN §5 `catalog`).
+ * Make a day's new processed partitions queryable: the CLI's `catalog` command.
  *
  *  - local lake: nothing to do (DuckDB reads the folder tree directly).
  *  - `projection` (the default on AWS): the Glue tables use partition projection, so a new day is

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import {
+  countBy,
   type Environment,
   type IsoDay,
   newRawRunId,
@@ -58,8 +59,8 @@ export interface ExtractReport {
 }
 
 /**
- * API → raw for one UTC day (DESIGN §3): the country's locations snapshot, then every sensor that
- * can have data on the day, each page's body stored byte-for-byte with its sidecar.
+ * API → raw for one UTC day (the day rule, `utcDayWindow`): the country's locations snapshot, then
+ * every sensor that can have data on the day, each page's body stored byte-for-byte with its sidecar.
  *
  * Write-once: every body is stored under the sha256 of its bytes with a conditional create, so
  * nothing an earlier run stored is ever overwritten or deleted, and an identical answer is stored
@@ -102,8 +103,7 @@ export async function extractDay(opts: ExtractOptions): Promise<ExtractReport> {
   }
 
   const { asked, skipped } = selectSensors(locations, window);
-  const skippedByReason: Record<string, number> = {};
-  for (const s of skipped) skippedByReason[s.reason] = (skippedByReason[s.reason] ?? 0) + 1;
+  const skippedByReason = countBy(skipped, (s) => s.reason);
   log.info(
     `extract ${day}: ${locations.length} locations, asking ${asked.length} sensors, skipping ${skipped.length} with no data possible on the day.`,
     {

@@ -6,6 +6,8 @@ import {
   type ObjectStore,
   PipelineError,
   stateKey,
+  sumCounts,
+  totalCount,
   utcDayWindow,
 } from "@openaq-lakehouse/pipeline-core";
 import type { QueryEngine, ValidationReport } from "@openaq-lakehouse/views";
@@ -170,9 +172,8 @@ const STEPS: Record<StepName, StepFn> = {
     ctx.report.quarantined(t.quarantined.measurements);
     ctx.report.quarantined(t.quarantined.locations);
     ctx.report.written(t.objectsWritten, t.bytesWritten);
-    const all: Record<string, number> = { ...t.quarantined.measurements };
-    for (const [k, n] of Object.entries(t.quarantined.locations)) all[k] = (all[k] ?? 0) + n;
-    const q = Object.values(all).reduce((a, b) => a + b, 0);
+    const all = sumCounts(t.quarantined.measurements, t.quarantined.locations);
+    const q = totalCount(all);
     const changes = t.partitions
       .map((p) => `${p.dataset} ${p.before === undefined ? "new" : p.before} → ${p.after}`)
       .join(", ");

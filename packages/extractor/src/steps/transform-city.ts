@@ -1,6 +1,6 @@
 /**
- * The `city` of a location, derived deterministically (DESIGN §4: real Vietnam data has `locality`
- * null or "N/A" for many sites, and the dashboard filters by city). The rule, first match wins:
+ * The `city` of a location, derived deterministically (real Vietnam data has `locality` null or
+ * "N/A" for many sites, docs/openaq.md, and the dashboard filters by city). The rule, first match wins:
  *
  *  1. `locality`, when it is present and not a placeholder ("N/A", "NA", "-", "unknown", ""): spelled
  *     as the table's city when it names one ("Huế", "Ha Noi" → Hue, Hanoi), so one city has one label

@@ -1,6 +1,7 @@
 import {
   acquireLease,
   assertNoShrink,
+  type Counts,
   DEFAULT_MAX_SHRINK,
   defaultLeaseHolder,
   type Environment,
@@ -13,6 +14,7 @@ import {
   type PartitionWriteReport,
   PipelineError,
   partitionRowCount,
+  sumCounts,
   writePartition,
   writeQuarantine,
 } from "@openaq-lakehouse/pipeline-core";
@@ -22,6 +24,7 @@ import {
   assertQuarantineRate,
   DEFAULT_MAX_QUARANTINE_RATE,
   type QuarantineLog,
+  type QuarantineReason,
   quarantineRate,
 } from "./transform-quarantine.js";
 
@@ -78,7 +81,7 @@ export interface DayOutput {
 export interface PublishedDay {
   partitions: PartitionChange[];
   rows: { measurements: number; locations: number };
-  quarantined: { measurements: Record<string, number>; locations: Record<string, number> };
+  quarantined: { measurements: Counts<QuarantineReason>; locations: Counts<QuarantineReason> };
   quarantineRate: number;
   writes: DatasetWrite[];
   objectsWritten: number;
@@ -141,10 +144,7 @@ export async function publishDay(
   const { snapshot, measurementsQuarantine, locationsQuarantine } = out;
   const accepted = out.measurementsAccepted + snapshot.size;
   const quarantined = measurementsQuarantine.size + locationsQuarantine.size + out.malformedExtra;
-  const byReason: Record<string, number> = {};
-  for (const q of [measurementsQuarantine, locationsQuarantine]) {
-    for (const [reason, n] of Object.entries(q.byReason)) byReason[reason] = (byReason[reason] ?? 0) + n;
-  }
+  const byReason = sumCounts(measurementsQuarantine.byReason, locationsQuarantine.byReason);
 
   // Quarantine first: it is what an operator looks at when the rate check below fails the run.
   const writes: DatasetWrite[] = [];

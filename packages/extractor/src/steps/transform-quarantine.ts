@@ -1,4 +1,4 @@
-import { PipelineError, type QuarantineRecord } from "@openaq-lakehouse/pipeline-core";
+import { addCount, type Counts, PipelineError, type QuarantineRecord } from "@openaq-lakehouse/pipeline-core";
 
 /**
  * Why a raw record did not reach processed. Every rejected record lands in quarantine with one of
@@ -16,7 +16,7 @@ export const QUARANTINE_REASONS = [
   "LOCATION_MISMATCH",
   /** `period.datetimeFrom.utc` (or a present `datetimeTo.utc`) is missing or not an instant with an offset. */
   "UNPARSEABLE_TIMESTAMP",
-  /** The period does not start on the run day D (the day rule, DESIGN §3). */
+  /** The period does not start on the run day D (the day rule, `utcDayWindow`). */
   "OUTSIDE_DAY",
   /** The row's `parameter.id` differs from the sensor's parameter in the locations snapshot. */
   "PARAMETER_MISMATCH",
@@ -43,11 +43,11 @@ export function isSentinel(value: number): boolean {
 /** Quarantined records of one dataset for one run, in the order they were found. */
 export class QuarantineLog {
   readonly records: QuarantineRecord[] = [];
-  readonly byReason: Partial<Record<QuarantineReason, number>> = {};
+  readonly byReason: Counts<QuarantineReason> = {};
 
   add(reason: QuarantineReason, record: unknown, source: string, detail?: string): void {
     this.records.push({ reason, record, source, ...(detail !== undefined && { detail }) });
-    this.byReason[reason] = (this.byReason[reason] ?? 0) + 1;
+    addCount(this.byReason, reason);
   }
 
   get size(): number {
@@ -69,8 +69,9 @@ export function formatPercent(rate: number): string {
 }
 
 /** "SENTINEL_VALUE 120, OUTSIDE_DAY 30, DUPLICATE 2": the largest counts first, ties by name. */
-export function topReasons(counts: Record<string, number>, limit = 3): string {
+export function topReasons(counts: Counts, limit = 3): string {
   return Object.entries(counts)
+    .map(([reason, n]): [string, number] => [reason, n ?? 0])
     .filter(([, n]) => n > 0)
     .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
     .slice(0, limit)
@@ -83,7 +84,7 @@ export function assertQuarantineRate(options: {
   day: string;
   accepted: number;
   quarantined: number;
-  byReason: Record<string, number>;
+  byReason: Counts;
   maxRate: number;
   quarantineWhere: string;
 }): void {

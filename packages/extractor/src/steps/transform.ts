@@ -58,7 +58,7 @@ export function sensorsInOrder(
 }
 
 /**
- * raw → processed (+ quarantine) for one UTC day (DESIGN §3, §4). Reads the pages of the day's
+ * raw → processed (+ quarantine) for one UTC day. Reads the pages of the day's
  * complete extract one at a time, writes the `locations` snapshot and the `measurements` of day D
  * through the idempotent partition writer, and every rejected record to quarantine with its reason.
  * When the quarantine rate exceeds the limit, quarantine is written and processed is left as it was.

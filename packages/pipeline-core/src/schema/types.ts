@@ -113,16 +113,26 @@ type ScalarTs<K extends ScalarKind> = K extends "int32" | "float64" | "timestamp
         ? boolean
         : never;
 
-export type TsOf<T extends ColumnType> =
-  T extends StructType<infer F> ? RowOfColumns<F> : T extends ScalarType<infer K> ? ScalarTs<K> : never;
-
 type Simplify<T> = { [K in keyof T]: T[K] } & {};
 
-export type RowOfColumns<C extends readonly Column[]> = Simplify<{
+/**
+ * A row of columns in one of its three TS forms, which differ only in their scalars: as the writer
+ * takes it (`row`), with what the writer also accepts (`input`), and as the reader returns it (`read`).
+ */
+type ScalarIn<K extends ScalarKind> = { row: ScalarTs<K>; input: InputScalarTs<K>; read: ReadScalarTs<K> };
+type Form = keyof ScalarIn<ScalarKind>;
+
+type TsIn<T extends ColumnType, F extends Form> =
+  T extends StructType<infer C> ? ColumnsIn<C, F> : T extends ScalarType<infer K> ? ScalarIn<K>[F] : never;
+
+type ColumnsIn<C extends readonly Column[], F extends Form> = Simplify<{
   [Col in C[number] as Col["name"]]: Col["nullable"] extends true
-    ? TsOf<Col["type"]> | null
-    : TsOf<Col["type"]>;
+    ? TsIn<Col["type"], F> | null
+    : TsIn<Col["type"], F>;
 }>;
+
+export type TsOf<T extends ColumnType> = TsIn<T, "row">;
+export type RowOfColumns<C extends readonly Column[]> = ColumnsIn<C, "row">;
 
 /** The TS type of one row of a dataset, as the writer takes it (timestamps as epoch milliseconds). */
 export type RowOf<D extends DatasetSchema> = RowOfColumns<D["columns"]>;
@@ -135,18 +145,8 @@ type InputScalarTs<K extends ScalarKind> = K extends "timestamp_ms"
     ? bigint | number
     : ScalarTs<K>;
 
-export type InputTsOf<T extends ColumnType> =
-  T extends StructType<infer F>
-    ? RowInputOfColumns<F>
-    : T extends ScalarType<infer K>
-      ? InputScalarTs<K>
-      : never;
-
-export type RowInputOfColumns<C extends readonly Column[]> = Simplify<{
-  [Col in C[number] as Col["name"]]: Col["nullable"] extends true
-    ? InputTsOf<Col["type"]> | null
-    : InputTsOf<Col["type"]>;
-}>;
+export type InputTsOf<T extends ColumnType> = TsIn<T, "input">;
+export type RowInputOfColumns<C extends readonly Column[]> = ColumnsIn<C, "input">;
 
 /**
  * What `writePartition` and `TableBuilder` accept: a `RowOf`, with `Date` allowed for timestamps and a
@@ -166,18 +166,8 @@ type ReadScalarTs<K extends ScalarKind> = K extends "int32" | "float64" | "int64
         ? boolean
         : never;
 
-export type ReadTsOf<T extends ColumnType> =
-  T extends StructType<infer F>
-    ? ReadRowOfColumns<F>
-    : T extends ScalarType<infer K>
-      ? ReadScalarTs<K>
-      : never;
-
-export type ReadRowOfColumns<C extends readonly Column[]> = Simplify<{
-  [Col in C[number] as Col["name"]]: Col["nullable"] extends true
-    ? ReadTsOf<Col["type"]> | null
-    : ReadTsOf<Col["type"]>;
-}>;
+export type ReadTsOf<T extends ColumnType> = TsIn<T, "read">;
+export type ReadRowOfColumns<C extends readonly Column[]> = ColumnsIn<C, "read">;
 
 /**
  * One row as `readRows` returns it: timestamps as `Date`, int64 as `number` (a value beyond 2^53 is an

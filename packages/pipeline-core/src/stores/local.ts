@@ -1,17 +1,5 @@
 import { randomBytes } from "node:crypto";
-import {
-  copyFile,
-  link,
-  lstat,
-  mkdir,
-  open,
-  readdir,
-  readFile,
-  realpath,
-  rename,
-  rm,
-  stat,
-} from "node:fs/promises";
+import { link, lstat, mkdir, open, readdir, readFile, realpath, rename, rm, stat } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { PipelineError } from "../errors.js";
 import { DEFAULT_LEASE_TTL_MS } from "../lease.js";
@@ -197,24 +185,6 @@ export class LocalFolderStore implements ObjectStore {
   async deleteMany(keys: readonly string[]): Promise<void> {
     const paths = keys.map((k) => this.pathOf(k));
     for (const p of paths) await rm(p, { force: true });
-  }
-
-  async copy(fromKey: string, toKey: string): Promise<void> {
-    const from = this.pathOf(fromKey);
-    const to = await this.writablePathOf(toKey);
-    const tmp = join(dirname(to), `${TEMP_PREFIX}${randomBytes(6).toString("hex")}`);
-    try {
-      await copyFile(from, tmp);
-      const handle = await open(tmp, "r+");
-      await handle.sync().finally(() => handle.close());
-      await rename(tmp, to);
-      await syncDir(dirname(to));
-    } catch (e) {
-      await rm(tmp, { force: true });
-      if (isMissing(e))
-        throw new PipelineError("NO_SUCH_KEY", `Cannot copy ${fromKey}: no such object in ${this.uri}.`);
-      throw e;
-    }
   }
 }
 

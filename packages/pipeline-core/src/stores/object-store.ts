@@ -38,7 +38,6 @@ export interface ObjectStore {
   listPage(prefix: string, options?: { continuationToken?: string; maxKeys?: number }): Promise<ListPage>;
   /** Deletes the keys (missing keys are not an error). */
   deleteMany(keys: readonly string[]): Promise<void>;
-  copy(fromKey: string, toKey: string): Promise<void>;
 }
 
 /** Every object under `prefix`, across all pages. */

@@ -1,5 +1,4 @@
 import {
-  CopyObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -9,7 +8,7 @@ import {
   type S3ClientConfig,
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
-import { type AwsCall, awsErrorName, awsHttpStatus, s3Error, scrubAwsError } from "../aws-errors.js";
+import { type AwsCall, awsErrorName, awsHttpStatus, s3Error } from "../aws-errors.js";
 import { isValidBucketName } from "../contract.js";
 import { PipelineError } from "../errors.js";
 import { assertKeyPrefix, assertObjectKey } from "./keys.js";
@@ -293,44 +292,8 @@ export class S3Store implements ObjectStore {
     }
   }
 
-  async copy(fromKey: string, toKey: string): Promise<void> {
-    const from = this.fullKey(fromKey);
-    const Key = this.fullKey(toKey);
-    try {
-      await this.client.send(
-        new CopyObjectCommand({
-          Bucket: this.bucket,
-          Key,
-          CopySource: `${this.bucket}/${encodeCopySourceKey(from)}`,
-        }),
-      );
-    } catch (e) {
-      if (awsErrorName(e) === "NoSuchKey") {
-        throw new PipelineError("NO_SUCH_KEY", `Cannot copy ${fromKey}: no such object in ${this.uri}.`, {
-          cause: scrubAwsError(e),
-        });
-      }
-      throw this.failure(e, "CopyObject", `${this.location(from)} to ${this.location(Key)}`);
-    }
-  }
-
   /** One clear sentence for a failed S3 call, naming the operation and the bucket, never credentials. */
   private failure(e: unknown, operation: string, target: string): PipelineError {
     return s3Error(e, { bucket: this.bucket, operation, target, codes: S3_STORE_CODES });
   }
-}
-
-/**
- * `x-amz-copy-source` must be URL-encoded. Each segment is percent-encoded as UTF-8; `/` separates
- * segments. The RFC 3986 path characters `$ & , ; = : @` stay literal: S3 accepts them, they are
- * common in Hive keys (`year=2024`), and servers that decode the header with `decodeURI` (which leaves
- * `%3D` alone) would otherwise look for the wrong key. `+ ? # %` are encoded, as they must be.
- */
-export function encodeCopySourceKey(key: string): string {
-  return key
-    .split("/")
-    .map((segment) =>
-      encodeURIComponent(segment).replace(/%(24|26|2C|3B|3D|3A|40)/g, (m) => decodeURIComponent(m)),
-    )
-    .join("/");
 }

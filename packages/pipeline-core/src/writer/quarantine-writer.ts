@@ -1,3 +1,4 @@
+import { addCount } from "../counts.js";
 import type { IsoDay } from "../dates.js";
 import { PipelineError } from "../errors.js";
 import { type Environment, partitionPrefix } from "../layout.js";
@@ -54,7 +55,7 @@ export async function writeQuarantine(options: {
         `Quarantine reason codes are UPPER_SNAKE_CASE, got ${JSON.stringify(r.reason)}.`,
       );
     }
-    byReason[r.reason] = (byReason[r.reason] ?? 0) + 1;
+    addCount(byReason, r.reason);
     lines.push(
       JSON.stringify({
         reason: r.reason,

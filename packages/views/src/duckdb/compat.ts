@@ -1,5 +1,6 @@
 /**
- * The DuckDB side of "written once in Athena SQL, run unchanged locally" (tsdata.md §3): session
+ * The DuckDB side of "written once in Athena SQL, run unchanged locally" (README, "Written once: the
+ * portable subset"): session
  * settings and macros that give DuckDB the Trino functions and semantics the views (and ad-hoc
  * `query` SQL) rely on. Nothing here rewrites SQL text; it only adds names DuckDB lacks.
  */

@@ -24,6 +24,14 @@ const col = (name: string, kind: ViewColumnKind, description: string): ViewColum
 
 const UGM3 = "µg/m³ (ppm gas readings converted at 25 °C)";
 
+/** The location columns both views start with, `snapshot` saying which locations snapshot names it. */
+const locationColumns = (snapshot: string): ViewColumn[] => [
+  col("location_id", "int32", "OpenAQ location id."),
+  col("location_name", "string", `Location name from ${snapshot}.`),
+  col("city", "string", "City (locality or its deterministic fallback)."),
+];
+const AQI_CATEGORY = col("aqi_category", "string", "US EPA AQI category name.");
+
 const SUB_INDEX_SOURCE: Record<string, { hourly: string; daily: string }> = {
   pm25: { hourly: "the PM2.5 NowCast", daily: `the 24-hour mean PM2.5 (≥ ${DAILY_MIN_HOURS} hours)` },
   pm10: { hourly: "the PM10 NowCast", daily: `the 24-hour mean PM10 (≥ ${DAILY_MIN_HOURS} hours)` },
@@ -56,9 +64,7 @@ function vnColumns(kind: "hourly" | "daily"): ViewColumn[] {
 
 export const VIEW_COLUMNS: Readonly<Record<ServingView, readonly ViewColumn[]>> = {
   view_latest_aqi: [
-    col("location_id", "int32", "OpenAQ location id."),
-    col("location_name", "string", "Location name from the latest locations snapshot in the window."),
-    col("city", "string", "City (locality or its deterministic fallback)."),
+    ...locationColumns("the latest locations snapshot in the window"),
     col("latitude", "float64", "Latitude, WGS84 degrees."),
     col("longitude", "float64", "Longitude, WGS84 degrees."),
     col(
@@ -85,13 +91,11 @@ export const VIEW_COLUMNS: Readonly<Record<ServingView, readonly ViewColumn[]>> 
     ),
     col("pm10_nowcast", "float64", `PM10 NowCast of the 12 hours ending with aqi_hour_utc, ${UGM3}.`),
     col("aqi", "int32", "US EPA current AQI (2024 breakpoints) of the PM2.5 NowCast; null without one."),
-    col("aqi_category", "string", "US EPA AQI category name."),
+    AQI_CATEGORY,
     ...vnColumns("hourly"),
   ],
   view_daily_average: [
-    col("location_id", "int32", "OpenAQ location id."),
-    col("location_name", "string", "Location name from the latest locations snapshot."),
-    col("city", "string", "City (locality or its deterministic fallback)."),
+    ...locationColumns("the latest locations snapshot"),
     col("timezone", "string", "IANA zone that defines the local day (UTC when the location is unknown)."),
     col("day", "date", "The station's local calendar day."),
     ...MAIN_POLLUTANTS.map((p) =>
@@ -115,7 +119,7 @@ export const VIEW_COLUMNS: Readonly<Record<ServingView, readonly ViewColumn[]>> 
       "int32",
       `US EPA daily AQI (2024 breakpoints) of the 24-hour mean PM2.5; null below ${DAILY_MIN_HOURS} hours of PM2.5.`,
     ),
-    col("aqi_category", "string", "US EPA AQI category name."),
+    AQI_CATEGORY,
     col(
       "aqi_is_complete",
       "boolean",

@@ -8,7 +8,7 @@ import {
   limitKeys,
   limitValueSql,
 } from "./limits.js";
-import { MAIN_POLLUTANTS, pollutantListSql, ugm3ValueSql } from "./pollutants.js";
+import { MAIN_POLLUTANTS, pollutantListSql, readingColumnsSql } from "./pollutants.js";
 import { vnCategorySql, vnOverallSql, vnSubIndexSql } from "./vn-aqi.js";
 
 export interface DailyAverageSqlParams {
@@ -113,14 +113,9 @@ WITH location_snapshot AS (
 ),
 readings AS (
   SELECT
-    m.location_id,
-    m.sensor_id,
-    m.parameter,
-    m.datetime,
-    m.value,
+    ${readingColumnsSql("m")},
     -- a location missing from the snapshot falls back to UTC days; the timezone column says so
-    COALESCE(s.timezone, 'UTC') AS timezone,
-    ${ugm3ValueSql("m")} AS value_ugm3
+    COALESCE(s.timezone, 'UTC') AS timezone
   FROM ${database}.measurements m
   LEFT JOIN location_snapshot s ON s.location_id = m.location_id
   WHERE m.parameter IN (${pollutantListSql()})

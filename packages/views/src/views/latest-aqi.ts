@@ -1,7 +1,7 @@
 import { aqiCategorySql, aqiSql, truncatedPm25Sql } from "./aqi.js";
 import { fillValueRunsSql } from "./fill-values.js";
 import { NOWCAST_HOURS, NOWCAST_MIN_RECENT, NOWCAST_RECENT_HOURS, nowcastWeightSql } from "./nowcast.js";
-import { MAIN_POLLUTANTS, pollutantListSql, ugm3ValueSql } from "./pollutants.js";
+import { MAIN_POLLUTANTS, pollutantListSql, readingColumnsSql } from "./pollutants.js";
 import { vnCategorySql, vnOverallSql, vnSubIndexSql } from "./vn-aqi.js";
 
 export interface LatestAqiSqlParams {
@@ -50,12 +50,7 @@ export function latestAqiSql({ database, windowDays }: LatestAqiSqlParams): stri
 -- Only the window's partitions are read, so the cost does not grow with history.
 WITH readings AS (
   SELECT
-    m.location_id,
-    m.sensor_id,
-    m.parameter,
-    m.datetime,
-    m.value,
-    ${ugm3ValueSql("m")} AS value_ugm3
+    ${readingColumnsSql("m")}
   FROM ${database}.measurements m
   -- The window is a predicate on the string partition columns alone, against one value computed
   -- per query from current_date (UTC): DuckDB turns it into a hive file filter and Athena checks it

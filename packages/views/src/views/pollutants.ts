@@ -1,7 +1,7 @@
 /**
  * The main pollutants the serving views report, and how a reading becomes a µg/m³ value.
  *
- * Units (DESIGN §6, issue): only µg/m³ values are averaged together. Gas sensors that report ppm
+ * Units: only µg/m³ values are averaged together. Gas sensors that report ppm
  * are converted to µg/m³ with the standard molar volume of an ideal gas at 25 °C and 1 atm
  * (24.45 L/mol): µg/m³ = ppm × M × 1000 / 24.45, M the molar mass in g/mol. That is the convention
  * of the US EPA and the WHO guidelines. Particles (PM2.5, PM10) have no molar mass, so a PM reading
@@ -57,6 +57,15 @@ export function ugm3ValueSql(alias: string): string {
     "      ELSE NULL",
     "    END",
   ].join("\n");
+}
+
+/**
+ * The select list of the `readings` both views start from (`alias` is the measurements relation): a
+ * reading's location, sensor, parameter, start and value as read, and `value_ugm3`, what counts.
+ */
+export function readingColumnsSql(alias: string): string {
+  const read = ["location_id", "sensor_id", "parameter", "datetime", "value"].map((c) => `${alias}.${c},`);
+  return [...read, `${ugm3ValueSql(alias)} AS value_ugm3`].join("\n    ");
 }
 
 /** `'pm25', 'pm10', …` for an IN list. */

@@ -8,7 +8,7 @@ import {
 import { dailyAverageSql } from "./daily-average.js";
 import { latestAqiSql } from "./latest-aqi.js";
 
-/** UTC days in view_latest_aqi's window, today included: "a few days" (DESIGN §6). */
+/** UTC days in view_latest_aqi's window, today included: a few, so its cost does not grow with history. */
 export const DEFAULT_WINDOW_DAYS = 3;
 export const MAX_WINDOW_DAYS = 366;
 
