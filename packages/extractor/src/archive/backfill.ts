@@ -6,13 +6,10 @@ import {
   type Environment,
   type IsoDay,
   LATENESS_WINDOW_HOURS,
-  listKeys,
   measurements as measurementsDataset,
   newRawRunId,
   type ObjectStore,
   PipelineError,
-  parseRawRunManifestName,
-  partitionPrefix,
   rawBodyName,
   rawKey,
   rawRunManifestName,
@@ -35,6 +32,7 @@ import {
   withDayLeases,
 } from "../steps/transform-publish.js";
 import { QuarantineLog, type QuarantineReason } from "../steps/transform-quarantine.js";
+import { listRawRuns } from "../steps/transform-raw.js";
 import { MeasurementPartWriter } from "../steps/transform-write.js";
 import { runArchiveOnAthena, type StagedRow, stagedDayRows } from "./athena.js";
 import { type ParsedArchiveFile, parseArchiveFile } from "./csv.js";
@@ -147,22 +145,13 @@ interface PlannedFile extends ArchiveObjectInfo {
 
 const encoder = new TextEncoder();
 
-function archiveManifestPrefix(env: Environment, day: IsoDay): string {
-  return partitionPrefix({ env, layer: "raw", dataset: RAW_ARCHIVE_DATASET, day });
-}
-
 /** The newest archive manifest of a day, or undefined when the day was never ingested from the archive. */
 export async function readArchiveManifest(
   store: ObjectStore,
   env: Environment,
   day: IsoDay,
 ): Promise<ArchiveRunManifest | undefined> {
-  const prefix = archiveManifestPrefix(env, day);
-  const runs = (await listKeys(store, prefix))
-    .map((k) => parseRawRunManifestName(k.slice(prefix.length)))
-    .filter((id): id is string => id !== undefined)
-    .sort();
-  const newest = runs.at(-1);
+  const newest = (await listRawRuns(store, env, day, RAW_ARCHIVE_DATASET)).at(-1);
   if (newest === undefined) return undefined;
   const key = rawKey({ env, dataset: RAW_ARCHIVE_DATASET, day }, rawRunManifestName(newest));
   const body = await store.get(key);

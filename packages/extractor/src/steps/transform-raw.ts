@@ -71,9 +71,14 @@ const isInt = (v: unknown): v is number => typeof v === "number" && Number.isInt
 const isStringArray = (v: unknown): v is string[] =>
   Array.isArray(v) && v.every((s) => typeof s === "string");
 
-/** The ids of the day's committed runs, oldest first. */
-export async function listRawRuns(store: ObjectStore, env: Environment, day: IsoDay): Promise<string[]> {
-  const prefix = rawPrefix(env, RAW_MEASUREMENTS_DATASET, day);
+/** The ids of the day's committed runs of a raw dataset (extract's by default), oldest first. */
+export async function listRawRuns(
+  store: ObjectStore,
+  env: Environment,
+  day: IsoDay,
+  dataset = RAW_MEASUREMENTS_DATASET,
+): Promise<string[]> {
+  const prefix = rawPrefix(env, dataset, day);
   return (await listKeys(store, prefix))
     .map((k) => parseRawRunManifestName(k.slice(prefix.length)))
     .filter((id): id is string => id !== undefined)
