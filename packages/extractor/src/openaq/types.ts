@@ -3,6 +3,7 @@ import type {
   CoordinatesSchema,
   CoverageSchema,
   DatetimeObjectSchema,
+  envelopeSchema,
   LocationSchema,
   MeasurementSchema,
   MetaSchema,
@@ -26,10 +27,8 @@ export type Summary = z.infer<typeof SummarySchema>;
 export type Measurement = z.infer<typeof MeasurementSchema>;
 export type Sensor = z.infer<typeof SensorSchema>;
 
-export interface Envelope<T> {
-  meta: Meta;
-  results: T[];
-}
+/** A page as `envelopeSchema` defines it (its `meta` from the schema), with results of type T. */
+export type Envelope<T> = Pick<z.infer<ReturnType<typeof envelopeSchema>>, "meta"> & { results: T[] };
 
 /** One HTTP response as received: the exact body bytes beside the parsed, validated envelope. */
 export interface FetchedPage<T> {
