@@ -28,9 +28,10 @@ export const storeCases: StoreCase[] = [
   {
     name: "local",
     async setup() {
+      // The lake is a folder inside a private one, so a test can check nothing was written beside it.
       const dir = await mkdtemp(join(tmpdir(), "lake-local-"));
       return {
-        store: new LocalFolderStore(dir),
+        store: new LocalFolderStore(join(dir, "lake")),
         teardown: () => rm(dir, { recursive: true, force: true }),
       };
     },
