@@ -1,4 +1,4 @@
-import { leasePrefix } from "./contract.js";
+import { leasePrefix, statePrefix } from "./contract.js";
 import { dayParts, type IsoDay, isIsoDay } from "./dates.js";
 import { PipelineError } from "./errors.js";
 import { assertIdentifier } from "./identifiers.js";
@@ -256,7 +256,7 @@ export type ServingView = (typeof SERVING_VIEWS)[number];
  * Readers of raw/processed never see it, and Athena tables never point at it.
  */
 export function stateKey(env: Environment, kind: string, day: IsoDay): string {
-  return `${assertEnvironment(env)}/_state/${assertIdentifier("state kind", kind)}/${checkDay(day)}.json`;
+  return `${statePrefix(env)}${assertIdentifier("state kind", kind)}/${checkDay(day)}.json`;
 }
 
 /** The local catalog of the embedded default (DuckDB): a file at the lake root, outside every env prefix. */
