@@ -29,6 +29,13 @@ export function isIsoDay(value: unknown): value is IsoDay {
   }
 }
 
+/** `value` itself when it is a real day as `YYYY-MM-DD`; an INVALID_DATE error otherwise. */
+export function assertIsoDay(value: unknown): IsoDay {
+  if (!isIsoDay(value))
+    throw new PipelineError("INVALID_DATE", `Invalid date ${JSON.stringify(value)}: expected YYYY-MM-DD.`);
+  return value;
+}
+
 /** The UTC day of an epoch-ms instant. */
 export function formatIsoDay(epochMs: number): IsoDay {
   return new Date(epochMs).toISOString().slice(0, 10);

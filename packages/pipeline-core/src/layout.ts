@@ -1,5 +1,5 @@
-import { leasePrefix } from "./contract.js";
-import { dayParts, type IsoDay, isIsoDay } from "./dates.js";
+import { leasePrefix, statePrefix } from "./contract.js";
+import { assertIsoDay, dayParts, type IsoDay } from "./dates.js";
 import { PipelineError } from "./errors.js";
 import { assertIdentifier } from "./identifiers.js";
 
@@ -81,12 +81,6 @@ export interface PartitionRef extends DatasetRef {
   day: IsoDay;
 }
 
-function checkDay(day: unknown): IsoDay {
-  if (!isIsoDay(day))
-    throw new PipelineError("INVALID_DATE", `Invalid date ${JSON.stringify(day)}: expected YYYY-MM-DD.`);
-  return day;
-}
-
 /** `{env}/{layer}/`: everything of one layer of one environment (lifecycle rules, grants, listings). */
 export function layerPrefix(env: Environment, layer: Layer): string {
   return `${assertEnvironment(env)}/${assertLayer(layer)}/`;
@@ -112,7 +106,7 @@ export function hivePartitionTemplate(keys: readonly string[]): string {
 
 /** The values of the built-in day partition keys (`PARTITION_KEYS`), in folder order: `[["year", "2024"], …]`. */
 export function dayPartitionEntries(day: IsoDay): [string, string][] {
-  const p = dayParts(checkDay(day));
+  const p = dayParts(assertIsoDay(day));
   return PARTITION_KEYS.map((k) => [k, p[k]]);
 }
 
@@ -188,7 +182,7 @@ export function parseRawRunManifestName(name: string): string | undefined {
 
 /** The folder of the writer leases of one (env, dataset, day): `{env}/_leases/{dataset}/{day}/`. */
 export function leaseDayPrefix(env: Environment, dataset: string, day: IsoDay): string {
-  return `${leasePrefix(env)}${assertIdentifier("dataset name", dataset)}/${checkDay(day)}/`;
+  return `${leasePrefix(env)}${assertIdentifier("dataset name", dataset)}/${assertIsoDay(day)}/`;
 }
 
 /** One generation of a lease: created once (never overwritten), deleted by its holder on release. */
@@ -241,7 +235,7 @@ export function parseLakeKey(key: string): ParsedLakeKey {
     env: assertEnvironment(env),
     layer: assertLayer(layer),
     dataset: assertIdentifier("dataset name", dataset),
-    day: checkDay(`${y}-${mo}-${d}`),
+    day: assertIsoDay(`${y}-${mo}-${d}`),
     file: assertFileName(file),
   };
   return parsed;
@@ -256,7 +250,7 @@ export type ServingView = (typeof SERVING_VIEWS)[number];
  * Readers of raw/processed never see it, and Athena tables never point at it.
  */
 export function stateKey(env: Environment, kind: string, day: IsoDay): string {
-  return `${assertEnvironment(env)}/_state/${assertIdentifier("state kind", kind)}/${checkDay(day)}.json`;
+  return `${statePrefix(env)}${assertIdentifier("state kind", kind)}/${assertIsoDay(day)}.json`;
 }
 
 /** The local catalog of the embedded default (DuckDB): a file at the lake root, outside every env prefix. */

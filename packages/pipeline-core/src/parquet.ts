@@ -2,6 +2,7 @@ import { type Table, tableFromIPC, tableToIPC } from "apache-arrow";
 import {
   Compression,
   EnabledStatistics,
+  ParquetFile,
   readParquet,
   transformParquetStream,
   type RecordBatch as WasmRecordBatch,
@@ -129,7 +130,6 @@ export async function encodeParquetObject(table: Table): Promise<Uint8Array> {
 
 /** The row count a Parquet object's footer records (reads only the metadata). */
 export async function parquetRowCount(bytes: Uint8Array): Promise<number> {
-  const { ParquetFile } = await import("parquet-wasm");
   const file = await ParquetFile.fromFile(new Blob([bytes]));
   try {
     return Number(file.metadata().fileMetadata().numRows());

@@ -1,4 +1,4 @@
-import { dayParts, type IsoDay, isIsoDay } from "./dates.js";
+import { assertIsoDay, dayParts, type IsoDay, isIsoDay } from "./dates.js";
 import { PipelineError } from "./errors.js";
 import { isIdentifier } from "./identifiers.js";
 import { datasetPrefix, type Environment, hivePartitionPath, type Layer, partFileName } from "./layout.js";
@@ -193,12 +193,7 @@ export function resolvePartition(dataset: DatasetSchema, selector: PartitionSele
     }
   }
   if (selector.day !== undefined) {
-    if (!isIsoDay(selector.day)) {
-      throw new PipelineError(
-        "INVALID_DATE",
-        `Invalid date ${JSON.stringify(selector.day)}: expected YYYY-MM-DD.`,
-      );
-    }
+    assertIsoDay(selector.day);
     if (!isDayPartitioned(dataset)) {
       throw new PipelineError(
         "INVALID_PARTITION_VALUE",

@@ -10,8 +10,7 @@ import {
   Utf8,
   type Vector,
 } from "apache-arrow";
-import type { IsoDay } from "../dates.js";
-import { isIsoDay } from "../dates.js";
+import { assertIsoDay, type IsoDay } from "../dates.js";
 import { PipelineError } from "../errors.js";
 import { datasetPrefix, type Environment, hivePartitionPath } from "../layout.js";
 import { decodeParquet } from "../parquet.js";
@@ -277,10 +276,7 @@ function matcher<D extends DatasetSchema>(
         `Dataset ${dataset.name} is not partitioned by day (keys: ${dataset.partitionKeys.join(", ") || "none"}): filter it with \`filter\`.`,
       );
     }
-    for (const d of [days.from, days.to]) {
-      if (d !== undefined && !isIsoDay(d))
-        throw new PipelineError("INVALID_DATE", `Invalid date ${JSON.stringify(d)}: expected YYYY-MM-DD.`);
-    }
+    for (const d of [days.from, days.to]) if (d !== undefined) assertIsoDay(d);
   }
   if (filter && typeof filter !== "function") {
     for (const k of Object.keys(filter)) {

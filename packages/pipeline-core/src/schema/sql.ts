@@ -1,3 +1,4 @@
+import { isValidBucketName } from "../contract.js";
 import { PipelineError } from "../errors.js";
 import { assertIdentifier } from "../identifiers.js";
 import { hivePartitionTemplate, PARTITION_KEYS } from "../layout.js";
@@ -93,7 +94,7 @@ export function assertTableLocation(location: string): string {
     );
   }
   const [, bucket, prefix] = m as unknown as [string, string, string];
-  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
+  if (!isValidBucketName(bucket)) {
     throw new PipelineError(
       "INVALID_LOCATION",
       `Invalid table location ${JSON.stringify(location)}: bucket ${JSON.stringify(bucket)} is not a valid S3 bucket name (3-63 lower-case letters, digits, '.' or '-').`,

@@ -92,12 +92,12 @@ export async function writePartition<D extends DatasetSchema>(
   });
 }
 
-/** Rows of the Parquet objects under `prefix`; `undefined` when there is none (unreadable objects count 0). */
-async function rowCountAt(store: ObjectStore, prefix: string): Promise<number | undefined> {
-  const keys = (await listKeys(store, prefix)).filter((k) => k.endsWith(".parquet"));
-  if (keys.length === 0) return undefined;
+/** Rows of the Parquet objects among `keys`; `undefined` when there is none (unreadable objects count 0). */
+async function rowCountOf(store: ObjectStore, keys: readonly string[]): Promise<number | undefined> {
+  const parquet = keys.filter((k) => k.endsWith(".parquet"));
+  if (parquet.length === 0) return undefined;
   let rows = 0;
-  for (const key of keys) {
+  for (const key of parquet) {
     const body = await store.get(key);
     if (body) rows += await parquetRowCount(body).catch(() => 0);
   }
@@ -112,7 +112,7 @@ export async function partitionRowCount(
   store: ObjectStore,
   ref: { env: Environment; dataset: string; day: IsoDay },
 ): Promise<number | undefined> {
-  return rowCountAt(store, partitionPrefix({ ...ref, layer: "processed" }));
+  return rowCountOf(store, await listKeys(store, partitionPrefix({ ...ref, layer: "processed" })));
 }
 
 /**
@@ -143,7 +143,7 @@ export async function publishPartition(options: {
   const prefix = datasetPartitionPrefix({ env, layer: "processed", dataset, ...selector });
   const values = resolvePartition(dataset, selector);
   const existing = await listKeys(store, prefix);
-  const previousRows = await rowCountAt(store, prefix);
+  const previousRows = await rowCountOf(store, existing);
   if (previousRows !== undefined && !options.allowShrink) {
     const where = day ?? values.map(([k, v]) => `${k}=${v}`).join("/");
     assertNoShrink(dataset.name, where, previousRows, rows, maxShrink);
