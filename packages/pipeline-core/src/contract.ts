@@ -67,13 +67,8 @@ export const S3_OBJECT_ACTIONS = [
 ] as const;
 export type S3ObjectAction = (typeof S3_OBJECT_ACTIONS)[number];
 
-const READ_WRITE_DELETE: readonly S3ObjectAction[] = [
-  "s3:GetObject",
-  "s3:PutObject",
-  "s3:DeleteObject",
-  "s3:AbortMultipartUpload",
-  "s3:ListMultipartUploadParts",
-];
+/** Every object action: what an area the pipeline writes, replaces and cleans up needs. */
+const READ_WRITE_DELETE: readonly S3ObjectAction[] = S3_OBJECT_ACTIONS;
 
 export const LAKE_AREAS = [
   "raw",
