@@ -25,6 +25,7 @@ import {
   iamGlobMatches,
   type NormalizedStatement,
   parsePolicy,
+  policyStatements,
   type RecordedResource,
 } from "./policy-statements.js";
 
@@ -248,10 +249,7 @@ function listProblems(s: NormalizedStatement, fits: AllowEntry[], list: Principa
 
 function trustProblems(policy: unknown, list: PrincipalAllowList): string[] {
   const problems: string[] = [];
-  const doc = typeof policy === "string" ? (JSON.parse(policy) as unknown) : policy;
-  const raw = (doc as { Statement?: unknown } | undefined)?.Statement;
-  const statements = (Array.isArray(raw) ? raw : raw ? [raw] : []) as Array<Record<string, unknown>>;
-  for (const [i, s] of statements.entries()) {
+  for (const [i, s] of policyStatements(policy).entries()) {
     if (s.Effect !== "Allow") continue;
     const principal = s.Principal as string | Record<string, string | string[]> | undefined;
     if (principal === undefined || principal === "*") {
@@ -288,19 +286,12 @@ function identities(resources: readonly RecordedResource[]): Identity[] {
 }
 
 function trustedServices(role: RecordedResource): string[] {
-  return parsePolicyPrincipals(role.inputs.assumeRolePolicy).services;
-}
-
-function parsePolicyPrincipals(policy: unknown): { services: string[] } {
   try {
-    const doc = typeof policy === "string" ? JSON.parse(policy) : policy;
-    const raw = doc?.Statement;
-    const statements = (Array.isArray(raw) ? raw : raw ? [raw] : []) as Array<{
-      Principal?: { Service?: string | string[] };
-    }>;
-    return { services: statements.flatMap((s) => [s.Principal?.Service ?? []].flat()) };
+    return policyStatements(role.inputs.assumeRolePolicy).flatMap((s) =>
+      [(s.Principal as { Service?: string | string[] } | undefined)?.Service ?? []].flat(),
+    );
   } catch {
-    return { services: [] };
+    return [];
   }
 }
 
