@@ -12,12 +12,13 @@ import {
   SSM_AGENT_ACTIONS,
   serviceResourceArns,
 } from "../iam/access-policies.js";
-import type { AwsScope } from "../iam/arns.js";
+import { type AwsScope, ssmParameterArn } from "../iam/arns.js";
 import {
   AIRFLOW_BUNDLE_PREFIX,
   OWOX_RESULT_PREFIXES,
   OWOX_WORKGROUP,
   owoxUserName,
+  PLATFORM_PARAMETER_PREFIX,
   pipelineRoleName,
 } from "../names.js";
 import {
@@ -106,7 +107,7 @@ export function hostAllowList(): PrincipalAllowList {
         listPrefixes: [`${AIRFLOW_BUNDLE_PREFIX}*`],
       },
       { actions: ["sns:Publish"], resources: ["arn:*:sns:*:*:*"] },
-      { actions: ["ssm:GetParameter"], resources: ["arn:*:ssm:*:*:parameter/openaq-lakehouse/platform/*"] },
+      { actions: ["ssm:GetParameter"], resources: [ssmParameterArn(ANY, `${PLATFORM_PARAMETER_PREFIX}*`)] },
       {
         actions: ["sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession"],
         resources: ENVIRONMENTS.map((e) => `arn:*:iam::*:role/${pipelineRoleName(e)}`),
