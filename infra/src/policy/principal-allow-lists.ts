@@ -8,6 +8,7 @@ import {
 } from "@openaq-lakehouse/pipeline-core";
 import {
   ATHENA_QUERY_ACTIONS,
+  GLUE_PARTITION_WRITE_ACTIONS,
   GLUE_READ_ACTIONS,
   SSM_AGENT_ACTIONS,
   serviceResourceArns,
@@ -138,14 +139,7 @@ export function crawlerAllowList(env: Environment): PrincipalAllowList {
         listPrefixes: [`${layerPrefix(env, "processed")}*`],
       },
       {
-        actions: [
-          ...GLUE_READ_ACTIONS,
-          "glue:CreatePartition",
-          "glue:BatchCreatePartition",
-          "glue:UpdatePartition",
-          "glue:DeletePartition",
-          "glue:BatchDeletePartition",
-        ],
+        actions: [...GLUE_READ_ACTIONS, ...GLUE_PARTITION_WRITE_ACTIONS],
         resources: glueTables.flatMap((k) => serviceResourceArns(ANY, env, k)),
       },
       {
