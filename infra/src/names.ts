@@ -31,8 +31,11 @@ export function crawlerName(env: Environment): string {
   return `openaq-${assertEnvironment(env)}-processed`;
 }
 
+/** The SSM folder of the platform's own parameters: the host may read these, never an env's API key. */
+export const PLATFORM_PARAMETER_PREFIX = "/openaq-lakehouse/platform/";
+
 /** The SSM SecureString holding the Airflow web UI admin password (platform-wide: one host). */
-export const AIRFLOW_ADMIN_PASSWORD_PARAMETER = "/openaq-lakehouse/platform/airflow-admin-password";
+export const AIRFLOW_ADMIN_PASSWORD_PARAMETER = `${PLATFORM_PARAMETER_PREFIX}airflow-admin-password`;
 
 /** Where the Airflow bundle (compose file, DAGs, bootstrap) lives in the data bucket: outside every data prefix. */
 export const AIRFLOW_BUNDLE_PREFIX = "platform/airflow/";

@@ -42,4 +42,10 @@ export type {
 } from "./options.js";
 export { AirflowConfigError, assertDigestImage, DEFAULT_SCHEDULES } from "./options.js";
 export { DAG_SPEC_FORMAT, FACTORY_PATH } from "./python.js";
-export { COMPOSE_VERSION, DEFAULT_SWAP_MIB, renderUserData, userDataPayload } from "./userdata.js";
+export {
+  COMPOSE_VERSION,
+  DEFAULT_SWAP_MIB,
+  renderUserData,
+  SYNC_INTERVAL_MINUTES,
+  userDataPayload,
+} from "./userdata.js";

@@ -56,6 +56,9 @@ write_if_changed() {
   log "updated $dest"
 }`;
 
+/** How often the host's sync timer runs the sync job (systemd timer period). */
+export const SYNC_INTERVAL_MINUTES = 5;
+
 /**
  * The sync job (`/usr/local/sbin/openaq-airflow-sync`): fetch the bundle, write the secrets, pull
  * the extractor image, start or update Compose. Run by the user data at boot and by a systemd timer
@@ -180,11 +183,11 @@ ExecStart=/usr/local/sbin/openaq-airflow-sync
 `;
 
 const SYNC_TIMER = `[Unit]
-Description=Sync the openaq-lakehouse Airflow bundle every 5 minutes
+Description=Sync the openaq-lakehouse Airflow bundle every ${SYNC_INTERVAL_MINUTES} minutes
 
 [Timer]
 OnBootSec=2min
-OnUnitActiveSec=5min
+OnUnitActiveSec=${SYNC_INTERVAL_MINUTES}min
 
 [Install]
 WantedBy=timers.target

@@ -1,13 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { AwsScope } from "../iam/arns.js";
+import { type AwsScope, ec2InstanceArn } from "../iam/arns.js";
 import { type PolicyDocument, policyDocument } from "../iam/policy-document.js";
 import { type Wake, wakeCron, wakeDescription, wakeLabel } from "../sleep/wake-times.js";
-
-/** ARN of one EC2 instance. */
-export function ec2InstanceArn(s: AwsScope, instanceId: string): string {
-  return `arn:${s.partition}:ec2:${s.region}:${s.accountId}:instance/${instanceId}`;
-}
 
 /** EventBridge Scheduler's universal target for the EC2 StartInstances API call. */
 export function startInstancesTarget(partition: string): string {

@@ -65,7 +65,8 @@ export const GLUE_READ_ACTIONS = [
   "glue:BatchGetPartition",
 ];
 
-const GLUE_PARTITION_WRITE_ACTIONS = [
+/** Adding, changing and removing a table's partitions (the crawler; never the tables themselves). */
+export const GLUE_PARTITION_WRITE_ACTIONS = [
   "glue:CreatePartition",
   "glue:BatchCreatePartition",
   "glue:UpdatePartition",

@@ -51,3 +51,7 @@ export function iamRoleArn(s: Pick<AwsScope, "partition" | "accountId">, roleNam
 export function logGroupArn(s: AwsScope, namePrefix: string): string {
   return `arn:${s.partition}:logs:${s.region}:${s.accountId}:log-group:${namePrefix}*`;
 }
+
+export function ec2InstanceArn(s: AwsScope, instanceId: string): string {
+  return `arn:${s.partition}:ec2:${s.region}:${s.accountId}:instance/${instanceId}`;
+}

@@ -31,12 +31,16 @@ function asList(value: unknown): string[] {
   return (Array.isArray(value) ? value : [value]).map(String);
 }
 
-export function parsePolicy(policy: unknown): NormalizedStatement[] {
+/** The statements of a policy document (a JSON string or an object) as written: one, or a list. */
+export function policyStatements(policy: unknown): Array<Record<string, unknown>> {
   const doc = typeof policy === "string" ? (JSON.parse(policy) as unknown) : policy;
   if (!doc || typeof doc !== "object") return [];
   const raw = (doc as { Statement?: unknown }).Statement;
-  const statements = Array.isArray(raw) ? raw : raw ? [raw] : [];
-  return statements.map((s: Record<string, unknown>, i) => {
+  return (Array.isArray(raw) ? raw : raw ? [raw] : []) as Array<Record<string, unknown>>;
+}
+
+export function parsePolicy(policy: unknown): NormalizedStatement[] {
+  return policyStatements(policy).map((s, i) => {
     const condition: Record<string, Record<string, string[]>> = {};
     for (const [op, kv] of Object.entries((s.Condition as Record<string, Record<string, unknown>>) ?? {})) {
       condition[op] = Object.fromEntries(Object.entries(kv).map(([k, v]) => [k, asList(v)]));

@@ -8,16 +8,18 @@ import {
 } from "@openaq-lakehouse/pipeline-core";
 import {
   ATHENA_QUERY_ACTIONS,
+  GLUE_PARTITION_WRITE_ACTIONS,
   GLUE_READ_ACTIONS,
   SSM_AGENT_ACTIONS,
   serviceResourceArns,
 } from "../iam/access-policies.js";
-import type { AwsScope } from "../iam/arns.js";
+import { type AwsScope, ssmParameterArn } from "../iam/arns.js";
 import {
   AIRFLOW_BUNDLE_PREFIX,
   OWOX_RESULT_PREFIXES,
   OWOX_WORKGROUP,
   owoxUserName,
+  PLATFORM_PARAMETER_PREFIX,
   pipelineRoleName,
 } from "../names.js";
 import {
@@ -25,6 +27,7 @@ import {
   iamGlobMatches,
   type NormalizedStatement,
   parsePolicy,
+  policyStatements,
   type RecordedResource,
 } from "./policy-statements.js";
 
@@ -105,7 +108,7 @@ export function hostAllowList(): PrincipalAllowList {
         listPrefixes: [`${AIRFLOW_BUNDLE_PREFIX}*`],
       },
       { actions: ["sns:Publish"], resources: ["arn:*:sns:*:*:*"] },
-      { actions: ["ssm:GetParameter"], resources: ["arn:*:ssm:*:*:parameter/openaq-lakehouse/platform/*"] },
+      { actions: ["ssm:GetParameter"], resources: [ssmParameterArn(ANY, `${PLATFORM_PARAMETER_PREFIX}*`)] },
       {
         actions: ["sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession"],
         resources: ENVIRONMENTS.map((e) => `arn:*:iam::*:role/${pipelineRoleName(e)}`),
@@ -136,14 +139,7 @@ export function crawlerAllowList(env: Environment): PrincipalAllowList {
         listPrefixes: [`${layerPrefix(env, "processed")}*`],
       },
       {
-        actions: [
-          ...GLUE_READ_ACTIONS,
-          "glue:CreatePartition",
-          "glue:BatchCreatePartition",
-          "glue:UpdatePartition",
-          "glue:DeletePartition",
-          "glue:BatchDeletePartition",
-        ],
+        actions: [...GLUE_READ_ACTIONS, ...GLUE_PARTITION_WRITE_ACTIONS],
         resources: glueTables.flatMap((k) => serviceResourceArns(ANY, env, k)),
       },
       {
@@ -248,10 +244,7 @@ function listProblems(s: NormalizedStatement, fits: AllowEntry[], list: Principa
 
 function trustProblems(policy: unknown, list: PrincipalAllowList): string[] {
   const problems: string[] = [];
-  const doc = typeof policy === "string" ? (JSON.parse(policy) as unknown) : policy;
-  const raw = (doc as { Statement?: unknown } | undefined)?.Statement;
-  const statements = (Array.isArray(raw) ? raw : raw ? [raw] : []) as Array<Record<string, unknown>>;
-  for (const [i, s] of statements.entries()) {
+  for (const [i, s] of policyStatements(policy).entries()) {
     if (s.Effect !== "Allow") continue;
     const principal = s.Principal as string | Record<string, string | string[]> | undefined;
     if (principal === undefined || principal === "*") {
@@ -288,19 +281,12 @@ function identities(resources: readonly RecordedResource[]): Identity[] {
 }
 
 function trustedServices(role: RecordedResource): string[] {
-  return parsePolicyPrincipals(role.inputs.assumeRolePolicy).services;
-}
-
-function parsePolicyPrincipals(policy: unknown): { services: string[] } {
   try {
-    const doc = typeof policy === "string" ? JSON.parse(policy) : policy;
-    const raw = doc?.Statement;
-    const statements = (Array.isArray(raw) ? raw : raw ? [raw] : []) as Array<{
-      Principal?: { Service?: string | string[] };
-    }>;
-    return { services: statements.flatMap((s) => [s.Principal?.Service ?? []].flat()) };
+    return policyStatements(role.inputs.assumeRolePolicy).flatMap((s) =>
+      [(s.Principal as { Service?: string | string[] } | undefined)?.Service ?? []].flat(),
+    );
   } catch {
-    return { services: [] };
+    return [];
   }
 }
 

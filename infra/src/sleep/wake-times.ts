@@ -113,9 +113,7 @@ export function parseWakeDescription(text: string): Wake {
 
 /** `HHMM` of a wake, for resource names. */
 export function wakeLabel(wake: Wake): string {
-  const hh = String(Math.floor(wake.atMinute / 60)).padStart(2, "0");
-  const mm = String(wake.atMinute % 60).padStart(2, "0");
-  return `${hh}${mm}`;
+  return hhmm(wake.atMinute).replace(":", "");
 }
 
 export function checkSettings(s: SleepSettings): void {

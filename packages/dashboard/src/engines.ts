@@ -7,10 +7,8 @@ export type EngineOpener = (env: Environment) => Promise<QueryEngine>;
 /**
  * Holds at most one engine open, for one environment at a time, and runs one query at a time.
  *
- * Why one: both local environments live in the same DuckDB catalog file, which one process may
- * open only once. Why it closes when idle: while the dashboard holds the catalog, a pipeline run
- * in another process could not open it; an idle dashboard lets the pipeline write and the next
- * page load reads the new data.
+ * An engine no longer locks anything (DuckDB builds its catalog in memory at open, in a few ms),
+ * so this only bounds what an idle or single-environment page holds: one engine, none when idle.
  */
 export class EngineSwitcher {
   private current: { env: Environment; engine: QueryEngine } | undefined;

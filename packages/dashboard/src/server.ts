@@ -44,7 +44,7 @@ export interface DashboardOptions {
   port?: number;
   /** Natural Earth name of the country to outline (default Vietnam). */
   country?: string;
-  /** Close the engine after this long without queries (default 5 s), releasing the catalog. */
+  /** Close the engine after this long without queries (default 5 s). */
   idleMs?: number;
   /**
    * A version of the environment's data (e.g. `lakeDataVersion` on a lake folder). With it, the

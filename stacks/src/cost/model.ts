@@ -6,6 +6,7 @@ import {
   parseWakeDescription,
   type RecordedResource,
   SLEEP_CONF_PATH,
+  SYNC_INTERVAL_MINUTES,
 } from "@openaq-lakehouse/infra";
 import { addCount, type Environment } from "@openaq-lakehouse/pipeline-core";
 import type { PriceTable } from "./prices.js";
@@ -98,8 +99,8 @@ function platformLines(g: StackGraph, p: PriceTable, u: UsageAssumptions): CostL
         `1 address while running (${num(hours, 1)} h) at $${p.publicIpv4PerHour}/h; released while stopped`,
       );
     }
-    // The sync timer lists the bundle prefix every 5 minutes while the host is up.
-    const lists = (hours * 60) / 5;
+    // The sync timer lists the bundle prefix every few minutes while the host is up.
+    const lists = (hours * 60) / SYNC_INTERVAL_MINUTES;
     add(
       "S3 requests",
       (lists * 2 * p.s3PutCopyPostListPer1000) / 1000,

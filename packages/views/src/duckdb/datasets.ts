@@ -1,3 +1,4 @@
+import type { Dirent } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import {
@@ -12,19 +13,26 @@ export function processedDir(lakeRoot: string, env: Environment, dataset: Datase
   return join(lakeRoot, datasetPrefix({ env, layer: "processed", dataset: dataset.name }));
 }
 
-/** True once any `*.parquet` object exists under the folder (temp files of a writer never match). */
-export async function hasParquet(dir: string): Promise<boolean> {
-  let entries: import("node:fs").Dirent[];
+/** A Parquet object of the lake (a writer's temp file, hidden, never matches). */
+function isParquetObject(entry: Dirent): boolean {
+  return entry.isFile() && entry.name.endsWith(".parquet") && !entry.name.startsWith(".");
+}
+
+/** The entries of a folder; none when it does not exist (yet). */
+async function entriesOf(dir: string): Promise<Dirent[]> {
   try {
-    entries = await readdir(dir, { withFileTypes: true });
+    return await readdir(dir, { withFileTypes: true });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "ENOTDIR") return false;
+    if (code === "ENOENT" || code === "ENOTDIR") return [];
     throw e;
   }
-  for (const entry of entries) {
-    if (entry.isFile() && entry.name.endsWith(".parquet") && !entry.name.startsWith(".")) return true;
-  }
+}
+
+/** True once any `*.parquet` object exists under the folder (temp files of a writer never match). */
+export async function hasParquet(dir: string): Promise<boolean> {
+  const entries = await entriesOf(dir);
+  if (entries.some(isParquetObject)) return true;
   for (const entry of entries) {
     if (entry.isDirectory() && (await hasParquet(join(dir, entry.name)))) return true;
   }
@@ -35,19 +43,10 @@ export async function hasParquet(dir: string): Promise<boolean> {
 export async function listParquet(dir: string): Promise<string[]> {
   const out: string[] = [];
   const walk = async (d: string): Promise<void> => {
-    let entries: import("node:fs").Dirent[];
-    try {
-      entries = await readdir(d, { withFileTypes: true });
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === "ENOENT" || code === "ENOTDIR") return;
-      throw e;
-    }
-    for (const entry of entries) {
+    for (const entry of await entriesOf(d)) {
       const path = join(d, entry.name);
       if (entry.isDirectory()) await walk(path);
-      else if (entry.isFile() && entry.name.endsWith(".parquet") && !entry.name.startsWith("."))
-        out.push(path);
+      else if (isParquetObject(entry)) out.push(path);
     }
   };
   await walk(dir);

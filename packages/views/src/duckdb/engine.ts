@@ -7,7 +7,9 @@ import {
   type DatasetSchema,
   databaseName,
   type Environment,
+  isS3Lake,
   PipelineError,
+  parseLakeUri,
 } from "@openaq-lakehouse/pipeline-core";
 import type { QueryEngine, QueryResult } from "../engine.js";
 import { renderViews } from "../views/render.js";
@@ -68,13 +70,15 @@ export interface DuckDbEngine extends QueryEngine {
  */
 export async function openDuckDbEngine(opts: DuckDbEngineOptions): Promise<DuckDbEngine> {
   const database = databaseName(opts.env);
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(opts.lakeRoot) && !opts.lakeRoot.startsWith("file://")) {
+  // The one lake-URI rule (pipeline-core): a folder (file:// accepted) or s3://, never another scheme.
+  const location = isS3Lake(opts.lakeRoot) ? undefined : parseLakeUri(opts.lakeRoot);
+  if (location?.kind !== "local") {
     throw new PipelineError(
       "INVALID_LAKE",
       `DuckDB reads a local lake folder, not ${JSON.stringify(opts.lakeRoot)}; query an S3 lake through Athena.`,
     );
   }
-  const lakeRoot = resolve(opts.lakeRoot.replace(/^file:\/\//, ""));
+  const lakeRoot = resolve(location.path);
   let instance: DuckDBInstance;
   try {
     instance = await DuckDBInstance.create(":memory:", {
