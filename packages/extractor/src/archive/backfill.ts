@@ -23,6 +23,7 @@ import { DEFAULT_COUNTRY_ID, type OpenAqClient } from "../openaq/client.js";
 import type { Location } from "../openaq/types.js";
 import { RAW_LOCATIONS_DATASET, type RawPageRef } from "../raw/names.js";
 import { RawPartitionWriter } from "../steps/extract-raw-writer.js";
+import { canBeComplete } from "../steps/run.js";
 import { LocationsSnapshot } from "../steps/transform-locations.js";
 import { MeasurementFlattener } from "../steps/transform-measurements.js";
 import {
@@ -255,7 +256,7 @@ export async function archiveBackfill(options: ArchiveBackfillOptions): Promise<
   // Which days to ingest: every day whose files differ from its last manifest (or --force).
   const toIngest: Array<{ day: IsoDay; files: PlannedFile[]; diff: ReturnType<typeof diff> }> = [];
   for (let day = from; day <= to; day = addDays(day, 1)) {
-    if (utcDayWindow(day).endMs + LATENESS_WINDOW_HOURS * 3_600_000 > now()) {
+    if (!canBeComplete(day, now())) {
       log.warn(
         `archive ${day}: not in the archive yet (OpenAQ writes a day ${LATENESS_WINDOW_HOURS} h after it ends); use the API for it.`,
         { step: "backfill", day },
