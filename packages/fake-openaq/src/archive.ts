@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { archiveObjectKey, OPENAQ_ARCHIVE_COLUMNS } from "@openaq-lakehouse/pipeline-core";
+import { archiveObjectKey, daysBetween, OPENAQ_ARCHIVE_COLUMNS } from "@openaq-lakehouse/pipeline-core";
 import { Catalog, type ExtraLocations, type ServedLocation, type ServedSensor } from "./catalog.js";
 import { periodEnds } from "./responses.js";
 import { valueAt } from "./series.js";
@@ -76,12 +76,6 @@ export function archiveTimestamp(epochSec: number, offsetMinutes: number): strin
 /** Python's repr of a float, as pandas writes it: `71.0`, `0.0213`, `-999.0`. */
 function pythonFloat(v: number): string {
   return Number.isInteger(v) ? v.toFixed(1) : String(v);
-}
-
-function* localDays(from: string, to: string): Generator<string> {
-  for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`); t += DAY_MS) {
-    yield new Date(t).toISOString().slice(0, 10);
-  }
 }
 
 interface CsvRow {
@@ -182,7 +176,7 @@ export function archiveObjects(options: ArchiveOptions): ArchiveObject[] {
   const out: ArchiveObject[] = [];
   for (const loc of catalog.locations) {
     if (wanted && !wanted.has(loc.fixture.id)) continue;
-    for (const localDay of localDays(options.from, options.to)) {
+    for (const localDay of daysBetween(options.from, options.to)) {
       const rows = rowsOf(loc, localDay);
       if (rows.length === 0) continue;
       if (patched.has(`${loc.fixture.id}/${localDay}`)) patchRows(loc, localDay, rows);

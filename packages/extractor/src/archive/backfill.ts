@@ -23,6 +23,7 @@ import { DEFAULT_COUNTRY_ID, type OpenAqClient } from "../openaq/client.js";
 import type { Location } from "../openaq/types.js";
 import { RAW_LOCATIONS_DATASET, type RawPageRef } from "../raw/names.js";
 import { RawPartitionWriter } from "../steps/extract-raw-writer.js";
+import { canBeComplete } from "../steps/run.js";
 import { LocationsSnapshot } from "../steps/transform-locations.js";
 import { MeasurementFlattener } from "../steps/transform-measurements.js";
 import {
@@ -213,6 +214,10 @@ export async function archiveBackfill(options: ArchiveBackfillOptions): Promise<
   // The country's locations: one API listing for the whole backfill.
   const locationPages = await options.client.fetchLocations(countryId);
   const locations: Location[] = locationPages.flatMap((p) => p.data.results);
+  // The pages' results as their stored bytes hold them, parsed once: every day's snapshot reads them.
+  const locationResults = locationPages.map(
+    (p) => JSON.parse(new TextDecoder().decode(p.body)).results as unknown[],
+  );
   const timeZones = new Map(locations.map((l) => [l.id, l.timezone ?? "UTC"]));
 
   // One archive listing per location and month of the range.
@@ -251,7 +256,7 @@ export async function archiveBackfill(options: ArchiveBackfillOptions): Promise<
   // Which days to ingest: every day whose files differ from its last manifest (or --force).
   const toIngest: Array<{ day: IsoDay; files: PlannedFile[]; diff: ReturnType<typeof diff> }> = [];
   for (let day = from; day <= to; day = addDays(day, 1)) {
-    if (utcDayWindow(day).endMs + LATENESS_WINDOW_HOURS * 3_600_000 > now()) {
+    if (!canBeComplete(day, now())) {
       log.warn(
         `archive ${day}: not in the archive yet (OpenAQ writes a day ${LATENESS_WINDOW_HOURS} h after it ends); use the API for it.`,
         { step: "backfill", day },
@@ -381,14 +386,10 @@ export async function archiveBackfill(options: ArchiveBackfillOptions): Promise<
     const refs: RawPageRef[] = [];
     const quarantine = new QuarantineLog();
     const snapshot = new LocationsSnapshot();
-    for (const page of locationPages) {
+    for (const [i, page] of locationPages.entries()) {
       const ref = await writer.putResponse(page);
       refs.push(ref);
-      snapshot.addPage(
-        JSON.parse(new TextDecoder().decode(page.body)).results,
-        writer.key(ref.body),
-        quarantine,
-      );
+      snapshot.addPage(locationResults[i] as unknown[], writer.key(ref.body), quarantine);
     }
     return { snapshot, quarantine, refs };
   };
@@ -490,13 +491,7 @@ export async function archiveBackfill(options: ArchiveBackfillOptions): Promise<
     // The sensors the SQL checks rows against: the locations listing, read once (each day's own
     // snapshot, stored in raw, is made when that day is published).
     const listing = new LocationsSnapshot();
-    for (const page of locationPages) {
-      listing.addPage(
-        JSON.parse(new TextDecoder().decode(page.body)).results,
-        "locations",
-        new QuarantineLog(),
-      );
-    }
+    for (const results of locationResults) listing.addPage(results, "locations", new QuarantineLog());
     const sensors = [...listing.sensors.values()];
     // Contiguous runs of days to ingest: each run is chunked into Athena writes of ≤ 100 days.
     const runs: Array<typeof toIngest> = [];

@@ -1,4 +1,4 @@
-import { type IsoDay, PipelineError } from "@openaq-lakehouse/pipeline-core";
+import { type IsoDay, isS3Lake, PipelineError } from "@openaq-lakehouse/pipeline-core";
 import { type PipelineContext, runStep } from "../steps/run.js";
 import { type ArchiveBackfillReport, type ArchiveEngine, archiveBackfill } from "./backfill.js";
 import { openArchive } from "./source.js";
@@ -24,7 +24,7 @@ export async function backfillFromArchive(
   let athena: { engine: Awaited<ReturnType<PipelineContext["engine"]>>; lakeUri: string } | undefined;
   if (opts.engine === "athena") {
     const engine = await ctx.engine();
-    if (engine.kind !== "athena" || !ctx.lake.startsWith("s3://")) {
+    if (engine.kind !== "athena" || !isS3Lake(ctx.lake)) {
       throw new PipelineError(
         "ATHENA_REQUIRED",
         "--engine athena runs the transform on Athena: use an S3 lake (--lake s3://bucket) with ATHENA_WORKGROUP set.",

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { awsErrorName, PipelineError, s3Error } from "@openaq-lakehouse/pipeline-core";
+import { awsErrorName, OPENAQ_ARCHIVE_BUCKET, PipelineError, s3Error } from "@openaq-lakehouse/pipeline-core";
 
 /**
  * The OpenAQ open-data archive as a read-only source: the public bucket `s3://openaq-data-archive`
@@ -9,7 +9,7 @@ import { awsErrorName, PipelineError, s3Error } from "@openaq-lakehouse/pipeline
  * same layout. Listing returns each object's ETag, which is what patch detection compares.
  */
 
-export const DEFAULT_ARCHIVE_URI = "s3://openaq-data-archive";
+export const DEFAULT_ARCHIVE_URI = `s3://${OPENAQ_ARCHIVE_BUCKET}`;
 /** The public archive lives in us-east-1 whatever the lake's region. */
 export const ARCHIVE_REGION = "us-east-1";
 

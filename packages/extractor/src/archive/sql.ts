@@ -2,7 +2,6 @@ import {
   databaseName,
   type Environment,
   type IsoDay,
-  OPENAQ_ARCHIVE_COLUMNS,
   OPENAQ_ARCHIVE_TABLE,
   PipelineError,
 } from "@openaq-lakehouse/pipeline-core";
@@ -12,9 +11,9 @@ import { SENTINEL_VALUES } from "../steps/transform-quarantine.js";
 /**
  * The archive transform as SQL, for when one machine is not enough (`backfill --engine athena`).
  * Written once in Athena (Trino) SQL over the external table `openaq_{env}.archive_records` (the
- * archive's gzip CSVs, partition projection on locationid/year/month, see `ARCHIVE_TABLE`), and run
- * unchanged on DuckDB locally through the views' compatibility layer, so local tests prove the
- * semantics that Athena then runs at scale.
+ * archive's gzip CSVs, partition projection on locationid/year/month, see pipeline-core's
+ * `OPENAQ_ARCHIVE_TABLE`), and run unchanged on DuckDB locally through the views' compatibility
+ * layer, so local tests prove the semantics that Athena then runs at scale.
  *
  * It applies the rules of the local engine (`day-records.ts` + the transform's flattener), in the same
  * order: MALFORMED_ROW, UNPARSEABLE_TIMESTAMP, LOCATION_MISMATCH, UNKNOWN_SENSOR, PARAMETER_MISMATCH,
@@ -23,32 +22,9 @@ import { SENTINEL_VALUES } from "../steps/transform-quarantine.js";
  * smallest value; rows from different files keep the first file in key order on both.
  *
  * Output: one row per archive record of the days asked, with `reason` null for accepted rows. Times
- * are epoch milliseconds (BIGINT) so both engines hand the publisher the same numbers.
+ * are epoch milliseconds (BIGINT) so both engines hand the publisher the same numbers. `day` is the
+ * last column: Athena's UNLOAD … partitioned_by needs the partition column at the end.
  */
-
-/** The external table over the archive in each environment's Glue database (pipeline-core defines it). */
-export const ARCHIVE_TABLE = OPENAQ_ARCHIVE_TABLE;
-/** The CSV columns in file order (OpenCSVSerde maps by position; every column is a string). */
-export const ARCHIVE_TABLE_COLUMNS = OPENAQ_ARCHIVE_COLUMNS;
-
-/** The output columns of `archiveTransformSql`, in order. */
-export const ARCHIVE_SQL_OUTPUT = [
-  "reason",
-  "source",
-  "location_id",
-  "sensor_id",
-  "parameter_id",
-  "parameter",
-  "unit",
-  "value",
-  "value_text",
-  "start_ms",
-  "end_ms",
-  "period_seconds",
-  "datetime_text",
-  // Last: Athena's UNLOAD … partitioned_by needs the partition column at the end.
-  "day",
-] as const;
 
 /** Athena writes at most 100 partitions per UNLOAD/CTAS/INSERT: one chunk is at most this many days. */
 export const ATHENA_MAX_PARTITIONS_PER_WRITE = 100;
@@ -127,7 +103,7 @@ export function archiveTransformSql(input: ArchiveSqlInput): string {
       trim(units) AS units,
       trim(value) AS value_text,
       try(to_unixtime(from_iso8601_timestamp(replace(trim(datetime), ' ', 'T')))) AS end_s
-    FROM ${db}.${ARCHIVE_TABLE}
+    FROM ${db}.${OPENAQ_ARCHIVE_TABLE}
     -- The top-level IN lists let Athena's partition projection enumerate only these partitions
     -- (locationid is an injected projection); the OR below picks each location's own months.
     WHERE locationid IN (${[...input.months.keys()].map(intLiteral).join(", ")})

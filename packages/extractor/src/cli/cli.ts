@@ -8,6 +8,7 @@ import {
   LocalFolderStore,
   openStore,
   PipelineError,
+  parseLakeUri,
 } from "@openaq-lakehouse/pipeline-core";
 import type { QueryEngine } from "@openaq-lakehouse/views";
 import { backfillFromArchive } from "../archive/run.js";
@@ -81,9 +82,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const resources = new Resources();
   const report = new ReportBuilder(args.command, args.env, args.lake);
   try {
-    if (!args.lake.startsWith("s3://")) {
+    const location = parseLakeUri(args.lake);
+    if (location.kind === "local") {
       const readOnly = READ_ONLY_COMMANDS.has(args.command) || (args.command === "check" && !args.repair);
-      await assertLocalLake(args.lake, { mustExist: readOnly });
+      await assertLocalLake(location.path, { mustExist: readOnly });
     }
     if (args.command === "query") {
       await runQuery(args, config, resources, io, secrets);

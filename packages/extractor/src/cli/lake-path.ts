@@ -41,13 +41,13 @@ export function describeErrno(code: string | undefined): string {
 }
 
 /**
- * Checks a local lake folder before a command starts, so a bad path is one sentence naming the
+ * Checks a local lake folder (`parseLakeUri`'s path) before a command starts, so a bad path is one sentence naming the
  * path and what is wrong with it (exit 2), not an errno in the middle of a run. `mustExist` for
  * read-only commands; otherwise the folder, or the nearest folder that exists above it, must be
  * writable, since the command will create what it needs below it.
  */
-export async function assertLocalLake(lake: string, opts: { mustExist: boolean }): Promise<void> {
-  const path = resolve(lake.replace(/^file:\/\//, ""));
+export async function assertLocalLake(folder: string, opts: { mustExist: boolean }): Promise<void> {
+  const path = resolve(folder);
   const info = await stat(path).catch((e: NodeJS.ErrnoException) => e);
   if (info instanceof Error) {
     if (info.code !== "ENOENT" || opts.mustExist) {

@@ -45,16 +45,6 @@ export function metaName(bodyName: string): string {
   return bodyName.replace(/\.json$/, ".meta.json");
 }
 
-export function isBodyName(name: string): boolean {
-  return name.endsWith(".json") && !name.endsWith(".meta.json") && name !== MANIFEST_NAME;
-}
-
-const SENSOR_PAGE = /^sensor-(\d+)-p(\d{4})\.json$/;
-export function parseSensorPageName(name: string): { sensorId: number; page: number } | undefined {
-  const m = SENSOR_PAGE.exec(name);
-  return m ? { sensorId: Number(m[1]), page: Number(m[2]) } : undefined;
-}
-
 /** Sidecar of one raw body: what was asked and when. Secrets (the API key) never appear here. */
 export interface RawResponseMeta {
   url: string;

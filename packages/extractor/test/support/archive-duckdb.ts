@@ -1,9 +1,13 @@
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { databaseName, type Environment } from "@openaq-lakehouse/pipeline-core";
+import {
+  databaseName,
+  type Environment,
+  OPENAQ_ARCHIVE_COLUMNS,
+  OPENAQ_ARCHIVE_TABLE,
+} from "@openaq-lakehouse/pipeline-core";
 import { COMPAT_MACROS, COMPAT_SETTINGS } from "@openaq-lakehouse/views";
-import { ARCHIVE_TABLE, ARCHIVE_TABLE_COLUMNS } from "../../src/archive/sql.js";
 
 /**
  * The archive SQL on DuckDB, as Athena would run it: `openaq_{env}.archive_records` is a view over
@@ -21,11 +25,11 @@ export async function runArchiveSqlOnDuckDb(
   try {
     for (const s of [...COMPAT_SETTINGS, ...COMPAT_MACROS]) await c.run(s);
     const db = databaseName(env);
-    const columns = ARCHIVE_TABLE_COLUMNS.map((n) => `'${n}': 'VARCHAR'`).join(", ");
+    const columns = OPENAQ_ARCHIVE_COLUMNS.map((n) => `'${n}': 'VARCHAR'`).join(", ");
     const glob = `${archiveRoot.replace(/\/+$/, "")}/records/csv.gz/*/*/*/*.csv.gz`;
     await c.run(`CREATE SCHEMA ${db}`);
     await c.run(
-      `CREATE VIEW ${db}.${ARCHIVE_TABLE} AS SELECT ${ARCHIVE_TABLE_COLUMNS.join(", ")}, filename AS "$path", locationid, year, month
+      `CREATE VIEW ${db}.${OPENAQ_ARCHIVE_TABLE} AS SELECT ${OPENAQ_ARCHIVE_COLUMNS.join(", ")}, filename AS "$path", locationid, year, month
        FROM read_csv('${glob}', header = true, auto_detect = false, delim = ',', quote = '"',
          columns = {${columns}}, filename = true, hive_partitioning = true,
          hive_types = {'locationid': INTEGER, 'year': VARCHAR, 'month': VARCHAR})`,
