@@ -193,8 +193,10 @@ describe("backfill from the OpenAQ archive", () => {
     });
     const status = Object.fromEntries(report.days.map((d) => [d.day, d.status]));
     expect(status["2026-03-12"]).toBe("ingested");
-    // 2026-03-22 ended less than 72 h before the server's now (2026-03-25 06:00Z).
-    expect(status["2026-03-21"]).toBe("ingested");
+    // The server's now is 2026-03-25 06:00Z. UTC day 2026-03-21 needs the stations' local day 03-22
+    // (UTC+7), which ended at 03-22 17:00Z: less than 72 h ago, so its file cannot be out yet.
+    expect(status["2026-03-20"]).toBe("ingested");
+    expect(status["2026-03-21"]).toBe("too-recent");
     expect(status["2026-03-22"]).toBe("too-recent");
     expect(status["2026-03-23"]).toBe("too-recent");
     expect(log.lines.some((l) => l.startsWith("warn archive 2026-03-22: not in the archive yet"))).toBe(true);

@@ -9,7 +9,12 @@ import { countBy, type IsoDay, parseArchiveObjectKey, utcDayWindow } from "@open
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseArchiveFile } from "../src/archive/csv.js";
 import { type ArchiveDayFile, addArchiveDay } from "../src/archive/day-records.js";
-import { localDaysForUtcDay, monthsForRange, zoneOffsetMinutes } from "../src/archive/plan.js";
+import {
+  archiveReadyAtMs,
+  localDaysForUtcDay,
+  monthsForRange,
+  zoneOffsetMinutes,
+} from "../src/archive/plan.js";
 import { archiveTransformSql } from "../src/archive/sql.js";
 import { LocationsSnapshot } from "../src/steps/transform-locations.js";
 import { MeasurementFlattener } from "../src/steps/transform-measurements.js";
@@ -93,6 +98,22 @@ describe("archive planning", () => {
     expect(zoneOffsetMinutes("Asia/Bangkok", Date.parse("2026-01-01T00:00:00Z"))).toBe(420);
     expect(zoneOffsetMinutes("Europe/London", Date.parse("2026-07-01T00:00:00Z"))).toBe(60);
     expect(monthsForRange("2026-10-30", "2026-10-31", "Asia/Bangkok")).toEqual(["2026-10", "2026-11"]);
+  });
+  it("calls a UTC day archived only once its zones' last local day is 72 h old", () => {
+    const hours = (iso: string, h: number) => Date.parse(iso) + h * 3_600_000;
+    // Vietnam: UTC day D needs local D+1, which ends at D+1 17:00Z; its file appears 72 h later.
+    expect(archiveReadyAtMs("2026-10-14", ["Asia/Ho_Chi_Minh"])).toBe(hours("2026-10-15T17:00:00Z", 72));
+    // UTC: the local day D+1 file (periods ending after midnight) ends at D+2 00:00Z.
+    expect(archiveReadyAtMs("2026-10-14", ["UTC"])).toBe(hours("2026-10-16T00:00:00Z", 72));
+    // New York (UTC-4 in October): local D ends at D+1 04:00Z.
+    expect(archiveReadyAtMs("2026-10-14", ["America/New_York"])).toBe(hours("2026-10-15T04:00:00Z", 72));
+    // The latest zone decides; an unknown zone is read as the last to reach midnight (UTC-12).
+    expect(archiveReadyAtMs("2026-10-14", ["Asia/Ho_Chi_Minh", "America/New_York", "Asia/Bangkok"])).toBe(
+      hours("2026-10-15T17:00:00Z", 72),
+    );
+    expect(archiveReadyAtMs("2026-10-14", ["Not/AZone"])).toBe(hours("2026-10-16T12:00:00Z", 72));
+    // No locations: the UTC day's own end.
+    expect(archiveReadyAtMs("2026-10-14", [])).toBe(hours("2026-10-15T00:00:00Z", 72));
   });
 });
 

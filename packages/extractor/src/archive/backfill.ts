@@ -23,7 +23,6 @@ import { DEFAULT_COUNTRY_ID, type OpenAqClient } from "../openaq/client.js";
 import type { Location } from "../openaq/types.js";
 import { RAW_LOCATIONS_DATASET, type RawPageRef } from "../raw/names.js";
 import { RawPartitionWriter } from "../steps/extract-raw-writer.js";
-import { canBeComplete } from "../steps/run.js";
 import { LocationsSnapshot } from "../steps/transform-locations.js";
 import { MeasurementFlattener } from "../steps/transform-measurements.js";
 import {
@@ -38,7 +37,7 @@ import { MeasurementPartWriter } from "../steps/transform-write.js";
 import { runArchiveOnAthena, type StagedRow, stagedDayRows } from "./athena.js";
 import { type ParsedArchiveFile, parseArchiveFile } from "./csv.js";
 import { type ArchiveDayFile, addArchiveDay } from "./day-records.js";
-import { localDaysForUtcDay, monthsForRange } from "./plan.js";
+import { archiveReadyAtMs, localDaysForUtcDay, monthsForRange } from "./plan.js";
 import type { ArchiveObjectInfo, ArchiveSource } from "./source.js";
 
 /**
@@ -256,9 +255,9 @@ export async function archiveBackfill(options: ArchiveBackfillOptions): Promise<
   // Which days to ingest: every day whose files differ from its last manifest (or --force).
   const toIngest: Array<{ day: IsoDay; files: PlannedFile[]; diff: ReturnType<typeof diff> }> = [];
   for (let day = from; day <= to; day = addDays(day, 1)) {
-    if (!canBeComplete(day, now())) {
+    if (archiveReadyAtMs(day, timeZones.values()) > now()) {
       log.warn(
-        `archive ${day}: not in the archive yet (OpenAQ writes a day ${LATENESS_WINDOW_HOURS} h after it ends); use the API for it.`,
+        `archive ${day}: not in the archive yet (OpenAQ writes a local day ${LATENESS_WINDOW_HOURS} h after it ends); use the API for it.`,
         { step: "backfill", day },
       );
       report.days.push(emptyDay(day, "too-recent"));

@@ -1,4 +1,10 @@
-import { addDays, formatIsoDay, type IsoDay, utcDayWindow } from "@openaq-lakehouse/pipeline-core";
+import {
+  addDays,
+  formatIsoDay,
+  type IsoDay,
+  LATENESS_WINDOW_HOURS,
+  utcDayWindow,
+} from "@openaq-lakehouse/pipeline-core";
 
 /**
  * Which archive files hold the periods of one UTC day.
@@ -54,6 +60,27 @@ export function localDaysForUtcDay(day: IsoDay, timeZone: string): IsoDay[] {
   const out: IsoDay[] = [];
   for (let d = from; d <= to; d = addDays(d, 1)) out.push(d);
   return out;
+}
+
+/** An unknown zone is read as the last on Earth to reach midnight (UTC-12), so its day is never called early. */
+const LATEST_OFFSET_MINUTES = -12 * 60;
+
+/**
+ * The instant from which the archive can hold every file UTC day `day` needs for locations in
+ * `timeZones`. OpenAQ writes a local day's file `LATENESS_WINDOW_HOURS` after that LOCAL day ends,
+ * and a UTC day needs its zones' last local day (for Vietnam, UTC+7: day D+1, which ends at
+ * D+1 17:00Z), so the UTC day's own end is not enough: the latest local end decides.
+ */
+export function archiveReadyAtMs(day: IsoDay, timeZones: Iterable<string>): number {
+  let latestEnd = utcDayWindow(day).endMs;
+  for (const zone of new Set(timeZones)) {
+    const last = localDaysForUtcDay(day, zone).at(-1) ?? day;
+    // Local midnight after `last`, first written as if it were UTC, then moved by the zone's offset there.
+    const midnight = utcDayWindow(last).endMs;
+    const offset = zoneOffsetMinutes(zone, midnight) ?? LATEST_OFFSET_MINUTES;
+    latestEnd = Math.max(latestEnd, midnight - offset * 60_000);
+  }
+  return latestEnd + LATENESS_WINDOW_HOURS * 3_600_000;
 }
 
 /** The `YYYY-MM` months of the local days needed for UTC days `from`…`to` (what to list per location). */
